@@ -1,0 +1,1 @@
+"""The shells: the terminal and Telegram channels and the ``hubao`` command line."""

@@ -1,0 +1,1 @@
+"""The knowledge base (human-editable YAML entries) and answer retrieval."""

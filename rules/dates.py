@@ -1,0 +1,126 @@
+"""Dates: coverage periods, waiting periods, payment deadlines and review times."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+
+import chinese_calendar
+
+from rules.errors import CalendarUnavailable, NoPolicyData
+from rules.fmt import cn_date
+from rules.policy import PolicyYear, Series, policy_for_enrollment_date
+
+ONE_DAY = dt.timedelta(days=1)
+
+
+class Mode(StrEnum):
+    CENTRALIZED = "centralized"
+    INSTANT = "instant"
+
+
+MODE_LABELS = {Mode.CENTRALIZED: "集中参保", Mode.INSTANT: "即时参保"}
+
+
+@dataclass(frozen=True)
+class CoveragePeriod:
+    policy_year: int
+    mode: Mode
+    start: dt.date
+    end: dt.date
+
+
+def mode_on(day: dt.date) -> tuple[PolicyYear, Mode]:
+    """Which policy year and enrollment mode a unit acting on ``day`` is in."""
+    policy = policy_for_enrollment_date(day)
+    window = policy.windows.centralized
+    if window.open <= day <= window.close:
+        return policy, Mode.CENTRALIZED
+    if policy.windows.instant_open <= day <= policy.coverage.end:
+        return policy, Mode.INSTANT
+    raise NoPolicyData(f"{cn_date(day)}不在参保办理时间内：集中参保{cn_date(window.open)}开始。")
+
+
+def coverage_period(submitted: dt.date) -> CoveragePeriod:
+    """Coverage of a roster formally submitted on ``submitted``.
+
+    In the centralized window coverage starts on the policy year's start; afterwards
+    (instant enrollment) it starts the day after submission. Both end with the year.
+    """
+    policy, mode = mode_on(submitted)
+    if mode is Mode.CENTRALIZED:
+        return CoveragePeriod(policy.year, mode, policy.coverage.start, policy.coverage.end)
+    start = submitted + ONE_DAY
+    if start > policy.coverage.end:
+        raise NoPolicyData(
+            f"{cn_date(submitted)}提交名单，起保日{cn_date(start)}已超出{policy.year}年度保障期"
+            f"（至{cn_date(policy.coverage.end)}），新年度的参保安排以平台公布为准。"
+        )
+    return CoveragePeriod(policy.year, mode, start, policy.coverage.end)
+
+
+@dataclass(frozen=True)
+class WaitingPeriod:
+    series: Series
+    series_name: str
+    days: int
+    covered_from: dt.date
+    """First day a claim event is covered; equals the start date when there is no wait."""
+    note: str
+
+    @property
+    def last_excluded(self) -> dt.date | None:
+        return self.covered_from - ONE_DAY if self.days else None
+
+
+def waiting_periods(period: CoveragePeriod, policy: PolicyYear) -> tuple[WaitingPeriod, ...]:
+    """Waiting period of each plan series: none in centralized enrollment.
+
+    With start S and a 30-day period, events on S .. S+29 are excluded, covered from S+30.
+    """
+    result = []
+    for series, info in policy.series.items():
+        days = info.waiting_days if period.mode is Mode.INSTANT else 0
+        result.append(
+            WaitingPeriod(
+                series=series,
+                series_name=info.name,
+                days=days,
+                covered_from=period.start + dt.timedelta(days=days),
+                note=info.waiting_note if days else "",
+            )
+        )
+    return tuple(result)
+
+
+def transfer_deadline(submitted: dt.date, policy: PolicyYear) -> dt.date:
+    """Last day to transfer the premium: N calendar days after confirming the premium."""
+    return submitted + dt.timedelta(days=policy.payment.transfer_within_days)
+
+
+def is_working_day(day: dt.date) -> bool:
+    """China's official calendar, make-up working days included."""
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:
+        raise CalendarUnavailable(
+            f"还没有{day.year}年的法定节假日安排，无法按工作日推算日期，请以平台显示为准。"
+        ) from None
+
+
+def add_working_days(submitted: dt.date, days: int) -> dt.date:
+    """The day a review of ``days`` working days completes when submitted on ``submitted``.
+
+    The submission day itself does not count: one working day after a Friday submission
+    is the next Monday, or the next make-up working day.
+    """
+    if days < 1:
+        raise ValueError("days must be positive")
+    day = submitted
+    remaining = days
+    while remaining:
+        day += ONE_DAY
+        if is_working_day(day):
+            remaining -= 1
+    return day

@@ -1,0 +1,63 @@
+"""Who may join which plans: a person's category on the coverage start date."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from rules.ids import Sex, age_on
+from rules.policy import PolicyYear
+
+
+class Category(StrEnum):
+    ZHIBAO = "zhibao"
+    """In 职保 and in service (or confirmed as still paying social insurance): every plan."""
+    NON_ZHIBAO = "non_zhibao"
+    """Not in 职保, under the age limit: every plan but A0, A1-A3 without the 起付线 subsidy."""
+    OVER_AGE = "over_age"
+    """In 职保 but at or over the age limit: remove, or confirm 社保尚在缴金 to keep."""
+    INELIGIBLE = "ineligible"
+    """Not in 职保 and at or over the age limit, or retired: cannot enroll."""
+
+
+CATEGORY_LABELS: dict[Category, str] = {
+    Category.ZHIBAO: "职保在职人员",
+    Category.NON_ZHIBAO: "非职保人员（未超龄）",
+    Category.OVER_AGE: "职保超龄人员（待确认）",
+    Category.INELIGIBLE: "不能参保人员",
+}
+
+
+def age_limit(sex: Sex, policy: PolicyYear) -> int:
+    """The age (whole years) at which a person counts as over age."""
+    return policy.age_limits.female if sex is Sex.FEMALE else policy.age_limits.male
+
+
+def is_over_age(birth: dt.date, sex: Sex, start: dt.date, policy: PolicyYear) -> bool:
+    """Woman 55 or older, man 60 or older on the coverage start date ("未满" not met)."""
+    return age_on(birth, start) >= age_limit(sex, policy)
+
+
+def categorize(
+    *,
+    has_social_insurance: bool,
+    sex: Sex,
+    birth: dt.date,
+    start: dt.date,
+    policy: PolicyYear,
+    confirmed_still_paying: bool = False,
+    retired: bool = False,
+) -> Category:
+    """A person's category on coverage start date ``start``.
+
+    ``confirmed_still_paying`` is the unit's 社保尚在缴金 / 医保享受在职待遇 confirmation for
+    over-age staff; it makes them count as in-service 职保 people.
+    """
+    if retired:
+        return Category.INELIGIBLE
+    over = is_over_age(birth, sex, start, policy)
+    if has_social_insurance:
+        if over and not confirmed_still_paying:
+            return Category.OVER_AGE
+        return Category.ZHIBAO
+    return Category.INELIGIBLE if over else Category.NON_ZHIBAO
