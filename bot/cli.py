@@ -8,8 +8,15 @@ import datetime as dt
 import json
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
+from bot.bootstrap import bootstrap
+from faq.evaluate import evaluate, read_cases
+from faq.export import export
+from faq.kb import KnowledgeBaseError
+from faq.lint import lint
+from faq.misses import group_misses
 from flows.quote_text import quote_json, render_quote
 from rules.errors import InvalidInput, RulesError
 from rules.people import Category
@@ -65,6 +72,92 @@ def cmd_quote(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_text(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise CliError("no_file", f"找不到文件：{path}") from None
+    except UnicodeDecodeError:
+        raise CliError(
+            "bad_encoding", f"{path} 不是 UTF-8 文本文件，请另存为 UTF-8 后再试。"
+        ) from None
+    except OSError as exc:
+        raise CliError("unreadable_file", f"读不了 {path}：{exc.strerror}") from None
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    service = bootstrap().faq
+    if args.batch:
+        for line in _read_text(args.batch).splitlines():
+            if line.strip():
+                _print_json({"q": line.strip(), **service.ask(line).as_json()})
+        return 0
+    if not args.question:
+        raise CliError("no_question", '请输入问题，例如：hubao ask "忘记密码怎么办"')
+    answer = service.ask(" ".join(args.question))
+    if args.json:
+        _print_json(answer.as_json())
+    else:
+        print(answer.text)
+    return 0
+
+
+def cmd_faq_eval(args: argparse.Namespace) -> int:
+    service = bootstrap().faq
+    try:
+        cases = read_cases(Path(args.file))
+        oos = read_cases(Path(args.oos)) if args.oos else []
+    except (OSError, ValueError, KeyError) as exc:
+        raise CliError("bad_eval_file", f"评测文件读不了：{exc}") from None
+    report = evaluate(service, cases, oos)
+    if args.verbose:
+        for case, answer in report.failures:
+            print(f"MISS  {case.question}  -> {answer.status} {answer.entry} {answer.score:.3f}")
+        for question, answer in report.oos_failures:
+            print(f"OOS   {question}  -> {answer.entry} {answer.score:.3f}")
+    print(f"top-1 accuracy: {report.correct}/{report.total} = {report.accuracy:.1%}")
+    if args.oos:
+        print(
+            f"out-of-scope not answered: {report.oos_unanswered}/{report.oos_total}"
+            f" = {report.oos_rate:.1%}"
+        )
+    return 0
+
+
+def cmd_faq_lint(args: argparse.Namespace) -> int:
+    kb = bootstrap().faq.kb
+    problems = lint(kb)
+    for p in problems:
+        print(f"{p.entry}: {p.code}: {p.message}")
+    business = sum(1 for _ in kb.business)
+    print(f"{business} entries, {len(problems)} problems")
+    return 1 if problems else 0
+
+
+def cmd_faq_export(args: argparse.Namespace) -> int:
+    data = export(bootstrap().faq.kb, args.format)
+    if args.output:
+        Path(args.output).write_bytes(data)
+        print(f"已导出到 {args.output}")
+    elif args.format == "xlsx":
+        raise CliError("need_output", "Excel 格式请用 -o 指定输出文件，例如 -o 知识库.xlsx")
+    else:
+        sys.stdout.write(data.decode("utf-8"))
+    return 0
+
+
+def cmd_faq_misses(args: argparse.Namespace) -> int:
+    since = _date(args.since) if args.since else None
+    groups = group_misses(bootstrap().faq.misses.since(since))
+    if not groups:
+        print("没有记录到未回答的问题。")
+    for g in groups:
+        print(f"{g.count:>4}  {g.question}")
+        for v in g.variants[1:]:
+            print(f"      · {v}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hubao", description="互保助手：上海职工互助保障参保咨询"
@@ -78,6 +171,28 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--non-zhibao", type=int, default=0, help="非职保且未超龄人数（默认 0）")
     q.add_argument("--json", action="store_true", help="输出 JSON")
     q.set_defaults(handler=cmd_quote)
+
+    a = sub.add_parser("ask", help="问答")
+    a.add_argument("question", nargs="*", help="问题")
+    a.add_argument("--batch", metavar="FILE", help="每行一个问题，每行输出一个 JSON")
+    a.add_argument("--json", action="store_true", help="输出 JSON")
+    a.set_defaults(handler=cmd_ask)
+
+    f = sub.add_parser("faq", help="知识库维护").add_subparsers(dest="faq_command", required=True)
+    e = f.add_parser("eval", help="在评测集上测量答题准确率")
+    e.add_argument("file")
+    e.add_argument("--oos", help="不该回答的问题集")
+    e.add_argument("-v", "--verbose", action="store_true", help="列出答错的问题")
+    e.set_defaults(handler=cmd_faq_eval)
+    ex = f.add_parser("export", help="导出知识库")
+    ex.add_argument("--format", choices=["md", "html", "xlsx"], default="html")
+    ex.add_argument("-o", "--output")
+    ex.set_defaults(handler=cmd_faq_export)
+    li = f.add_parser("lint", help="检查知识库")
+    li.set_defaults(handler=cmd_faq_lint)
+    mi = f.add_parser("misses", help="未回答的问题，按相似度分组")
+    mi.add_argument("--since", help="起始日期 YYYY-MM-DD")
+    mi.set_defaults(handler=cmd_faq_misses)
     return parser
 
 
@@ -87,6 +202,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)
+    except KnowledgeBaseError as exc:
+        print(f"知识库文件有误：{exc}", file=sys.stderr)
+        return EXIT_USAGE
     except CliError as exc:
         if getattr(args, "json", False):
             _print_json({"error": {"code": exc.code, "message": exc.message}})

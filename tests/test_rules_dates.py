@@ -4,8 +4,14 @@ import datetime as dt
 
 import pytest
 
-from rules.dates import Mode, add_working_days, coverage_period, mode_on, transfer_deadline
-from rules.dates import waiting_periods
+from rules.dates import (
+    Mode,
+    add_working_days,
+    coverage_period,
+    mode_on,
+    transfer_deadline,
+    waiting_periods,
+)
 from rules.errors import CalendarUnavailable, NoPolicyData
 from rules.policy import latest_policy_year
 

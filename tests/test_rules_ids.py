@@ -14,7 +14,7 @@ TODAY = dt.date(2023, 7, 1)
 def reference_check(first17: str) -> str:
     """The check character as GB 11643-1999 defines it (independent of rules.ids)."""
     weights = [2 ** (17 - i) % 11 for i in range(17)]
-    return "10X98765432"[sum(int(d) * w for d, w in zip(first17, weights)) % 11]
+    return "10X98765432"[sum(int(d) * w for d, w in zip(first17, weights, strict=True)) % 11]
 
 
 def parse(raw, doc_type=DocType.RESIDENT_ID):
