@@ -4,20 +4,25 @@ and exits 2 with a clear message (never a traceback) on input it cannot use."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import datetime as dt
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from bot.bootstrap import bootstrap
+from bot.bootstrap import App, open_app
+from bot.settings import SettingsError
+from bot.terminal import run_terminal
+from faq.answer import Answer, FaqService
 from faq.evaluate import evaluate, read_cases
 from faq.export import export
-from faq.kb import KnowledgeBaseError
+from faq.kb import KnowledgeBaseError, load_kb
 from faq.lint import lint
 from faq.misses import group_misses
 from flows.quote_text import quote_json, render_quote
+from flows.storage import ConversationKey
 from rules.errors import InvalidInput, RulesError
 from rules.people import Category
 from rules.plans import parse_plan_codes
@@ -85,25 +90,67 @@ def _read_text(path: str) -> str:
         raise CliError("unreadable_file", f"读不了 {path}：{exc.strerror}") from None
 
 
+HOTLINE_KEY = ConversationKey("cli", "hotline", "hotline")
+
+
+async def _ask_all(app: App, questions: list[str]) -> list[Answer]:
+    """Answer through the storage port, so fallbacks are recorded for `faq misses`."""
+    answers = []
+    async with app.storage.turn(HOTLINE_KEY, None) as turn:
+        now = dt.datetime.now(dt.UTC)
+        for question in questions:
+            answer = app.faq.ask(question)
+            turn.count(answer.status)
+            if answer.status == "fallback":
+                turn.miss(question, now)
+            answers.append(answer)
+    return answers
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
-    service = bootstrap().faq
     if args.batch:
-        for line in _read_text(args.batch).splitlines():
-            if line.strip():
-                _print_json({"q": line.strip(), **service.ask(line).as_json()})
-        return 0
-    if not args.question:
-        raise CliError("no_question", '请输入问题，例如：hubao ask "忘记密码怎么办"')
-    answer = service.ask(" ".join(args.question))
-    if args.json:
-        _print_json(answer.as_json())
+        questions = [q.strip() for q in _read_text(args.batch).splitlines() if q.strip()]
+    elif args.question:
+        questions = [" ".join(args.question)]
     else:
-        print(answer.text)
+        raise CliError("no_question", '请输入问题，例如：hubao ask "忘记密码怎么办"')
+    answers = _with_app(args, lambda app: _ask_all(app, questions))
+    if args.batch:
+        for question, answer in zip(questions, answers, strict=True):
+            _print_json({"q": question, **answer.as_json()})
+    elif args.json:
+        _print_json(answers[0].as_json())
+    else:
+        print(answers[0].text)
+    return 0
+
+
+T = TypeVar("T")
+
+
+def _with_app(args: argparse.Namespace, work: Callable[[App], Awaitable[T]]) -> T:
+    async def run() -> T:
+        app = await open_app(db_url=getattr(args, "db", None))
+        try:
+            return await work(app)
+        finally:
+            await app.storage.close()
+
+    return asyncio.run(run())
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    async def talk(app: App) -> None:
+        key = ConversationKey("terminal", args.user, args.user)
+        out_dir = Path(args.out) if args.out else app.settings.data_dir / "files"
+        await run_terminal(app.engine, key, sys.stdin, sys.stdout, out_dir)
+
+    _with_app(args, talk)
     return 0
 
 
 def cmd_faq_eval(args: argparse.Namespace) -> int:
-    service = bootstrap().faq
+    service = FaqService(load_kb())
     try:
         cases = read_cases(Path(args.file))
         oos = read_cases(Path(args.oos)) if args.oos else []
@@ -125,7 +172,7 @@ def cmd_faq_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_faq_lint(args: argparse.Namespace) -> int:
-    kb = bootstrap().faq.kb
+    kb = load_kb()
     problems = lint(kb)
     for p in problems:
         print(f"{p.entry}: {p.code}: {p.message}")
@@ -135,7 +182,7 @@ def cmd_faq_lint(args: argparse.Namespace) -> int:
 
 
 def cmd_faq_export(args: argparse.Namespace) -> int:
-    data = export(bootstrap().faq.kb, args.format)
+    data = export(load_kb(), args.format)
     if args.output:
         Path(args.output).write_bytes(data)
         print(f"已导出到 {args.output}")
@@ -148,7 +195,7 @@ def cmd_faq_export(args: argparse.Namespace) -> int:
 
 def cmd_faq_misses(args: argparse.Namespace) -> int:
     since = _date(args.since) if args.since else None
-    groups = group_misses(bootstrap().faq.misses.since(since))
+    groups = group_misses(_with_app(args, lambda app: app.storage.misses(since)))
     if not groups:
         print("没有记录到未回答的问题。")
     for g in groups:
@@ -172,7 +219,14 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--json", action="store_true", help="输出 JSON")
     q.set_defaults(handler=cmd_quote)
 
+    c = sub.add_parser("chat", help="在终端里和互保助手对话")
+    c.add_argument("--user", default="local", help="对话用户（不同用户的对话互不影响）")
+    c.add_argument("--db", help="数据库地址（默认 HUBAO_DB_URL 或本机 SQLite 文件）")
+    c.add_argument("--out", help="互保助手发回的文件保存到哪个文件夹")
+    c.set_defaults(handler=cmd_chat)
+
     a = sub.add_parser("ask", help="问答")
+    a.add_argument("--db", help="数据库地址")
     a.add_argument("question", nargs="*", help="问题")
     a.add_argument("--batch", metavar="FILE", help="每行一个问题，每行输出一个 JSON")
     a.add_argument("--json", action="store_true", help="输出 JSON")
@@ -192,6 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     li.set_defaults(handler=cmd_faq_lint)
     mi = f.add_parser("misses", help="未回答的问题，按相似度分组")
     mi.add_argument("--since", help="起始日期 YYYY-MM-DD")
+    mi.add_argument("--db", help="数据库地址")
     mi.set_defaults(handler=cmd_faq_misses)
     return parser
 
@@ -202,6 +257,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)
+    except SettingsError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_USAGE
     except KnowledgeBaseError as exc:
         print(f"知识库文件有误：{exc}", file=sys.stderr)
         return EXIT_USAGE

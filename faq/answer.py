@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
 from typing import Any
@@ -14,7 +12,6 @@ import yaml
 
 from faq.kb import KnowledgeBase, load_kb
 from faq.match import Matcher, MatchResult, Status, Suggestion, Thresholds
-from faq.misses import MemoryMissLog, MissLog
 
 _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
 
@@ -42,9 +39,7 @@ class Answer:
 @dataclass
 class FaqService:
     kb: KnowledgeBase
-    misses: MissLog = field(default_factory=MemoryMissLog)
     thresholds: Thresholds | None = None
-    clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
 
     @cached_property
     def matcher(self) -> Matcher:
@@ -58,16 +53,16 @@ class FaqService:
     def _say(self, name: str, **extra: Any) -> str:
         return self._messages[name].render(**self.kb.context, **extra).strip()
 
-    def ask(self, question: str, record_miss: bool = True) -> Answer:
-        result = self.matcher.match(question)
-        return self._answer(question, result, record_miss)
+    def ask(self, question: str) -> Answer:
+        """The answer, a clarifying choice, or the hotline fallback. Channels record misses."""
+        return self._answer(self.matcher.match(question))
 
     def answer_entry(self, entry_id: str) -> Answer:
         """The answer of a chosen entry (a clarify choice or a related-question button)."""
         entry = self.kb.by_id[entry_id]
-        return self._answer("", MatchResult("answer", entry, 1.0, ()), record_miss=False)
+        return self._answer(MatchResult("answer", entry, 1.0, ()))
 
-    def _answer(self, question: str, result: MatchResult, record_miss: bool) -> Answer:
+    def _answer(self, result: MatchResult) -> Answer:
         if result.status == "answer" and result.entry is not None:
             entry = result.entry
             related = tuple(
@@ -83,10 +78,8 @@ class FaqService:
         if result.status == "clarify":
             text = self._say("clarify", suggestions=result.suggestions)
             return Answer("clarify", None, result.score, text, result.suggestions)
-        if record_miss and question.strip():
-            self.misses.record(question, self.clock())
         return Answer("fallback", None, result.score, self._say("fallback"), ())
 
 
-def default_service(misses: MissLog | None = None) -> FaqService:
-    return FaqService(load_kb(), misses or MemoryMissLog())
+def default_service() -> FaqService:
+    return FaqService(load_kb())

@@ -1,68 +1,22 @@
-"""Questions the assistant could not answer, kept for the hotline team to add entries."""
+"""Questions the assistant could not answer, grouped for the hotline team to add entries.
+
+They are recorded by the storage port (masked) in the same turn as the answer."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Protocol
 
 from rapidfuzz import fuzz
 
 from faq.normalize import normalize
-from rules.privacy import mask_personal_data
 
 
 @dataclass(frozen=True)
 class Miss:
     question: str
     at: dt.datetime
-
-
-class MissLog(Protocol):
-    def record(self, question: str, at: dt.datetime) -> None: ...
-
-    def since(self, day: dt.date | None = None) -> list[Miss]: ...
-
-
-class JsonlMissLog:
-    """One JSON line per miss; personal data masked before it is written."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def record(self, question: str, at: dt.datetime) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        line = {"q": mask_personal_data(question.strip())[:500], "at": at.isoformat()}
-        with self.path.open("a", encoding="utf-8") as f:
-            f.write(json.dumps(line, ensure_ascii=False) + "\n")
-
-    def since(self, day: dt.date | None = None) -> list[Miss]:
-        if not self.path.exists():
-            return []
-        misses = []
-        for raw in self.path.read_text(encoding="utf-8").splitlines():
-            try:
-                item = json.loads(raw)
-                miss = Miss(str(item["q"]), dt.datetime.fromisoformat(item["at"]))
-            except (ValueError, KeyError, TypeError):
-                continue  # a torn line from a crash loses one miss, not the log
-            if day is None or miss.at.date() >= day:
-                misses.append(miss)
-        return misses
-
-
-class MemoryMissLog:
-    def __init__(self) -> None:
-        self.misses: list[Miss] = []
-
-    def record(self, question: str, at: dt.datetime) -> None:
-        self.misses.append(Miss(mask_personal_data(question.strip())[:500], at))
-
-    def since(self, day: dt.date | None = None) -> list[Miss]:
-        return [m for m in self.misses if day is None or m.at.date() >= day]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,341 @@
+"""The dialog engine: one turn per incoming message, persisted by the storage port.
+
+Order of handling in a turn: a pressed button (or its number typed), a global command, a
+message while a flow waits for an answer (the answer, other slots it mentions, or a side
+question answered before asking again), a message that starts a flow, a shortcut (batch
+status guide), and finally the knowledge base.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from faq.answer import FaqService
+from flows.flow import Flow, FlowContext, Invalid, Step
+from flows.messages import Choice, Incoming, Reply
+from flows.storage import ConversationState, Storage, Turn
+from flows.texts import say
+
+MAX_TEXT_CHARS = 2000
+MAX_MISSES = 3
+
+Trigger = Callable[[str], bool]
+Shortcut = Callable[[str, FlowContext], Awaitable[list[Reply] | None]]
+
+
+@dataclass(frozen=True)
+class FlowEntry:
+    flow: Flow
+    trigger: Trigger | None = None
+    menu_label: str | None = None
+
+
+_COMMANDS = {
+    "start": ("/start", "开始", "菜单", "/menu", "主菜单"),
+    "help": ("/help", "帮助", "使用帮助"),
+    "cancel": ("/cancel", "取消", "退出", "不办了", "算了"),
+    "back": ("/back", "返回上一步", "上一步", "返回", "退回上一步"),
+    "restart": ("/restart", "重新开始", "从头开始", "重来"),
+    "human": ("/human", "人工", "转人工", "人工客服", "找人工"),
+    "forget": ("/forget", "删除我的数据", "删除数据", "清除我的数据"),
+}
+_COMMAND_OF = {word: name for name, words in _COMMANDS.items() for word in words}
+_SLASH_FLOW = re.compile(r"^/([a-z_]+)$")
+
+
+def command_of(text: str) -> str | None:
+    key = unicodedata.normalize("NFKC", text).strip().lower().rstrip("。.!！")
+    return _COMMAND_OF.get(key)
+
+
+@dataclass
+class Engine:
+    storage: Storage
+    faq: FaqService
+    flows: Sequence[FlowEntry]
+    today: Callable[[], dt.date]
+    now: Callable[[], dt.datetime]
+    shortcuts: Sequence[Shortcut] = ()
+    services: Mapping[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._flows = {e.flow.name: e for e in self.flows}
+
+    async def handle(self, message: Incoming) -> list[Reply]:
+        """Process one message; a message id seen before gets no second answer."""
+        forget = False
+        async with self.storage.turn(message.key, message.message_id) as turn:
+            if turn.duplicate:
+                return []
+            now = self.now()
+            turn.log("user", _describe(message), now)
+            if command_of(message.text) == "forget":
+                forget = True
+                replies = [Reply(say("forgotten"))]
+            else:
+                replies = await self._dispatch(turn, message)
+            for reply in replies:
+                turn.log("bot", reply.text, now)
+            offered = [c for r in replies for c in r.choices]
+            turn.state.choices = [{"label": c.label, "value": c.value} for c in offered]
+        if forget:
+            await self.storage.forget_user(message.key.channel, message.key.user_id)
+        return replies
+
+    # --- dispatch ------------------------------------------------------------------------
+
+    async def _dispatch(self, turn: Turn, message: Incoming) -> list[Reply]:
+        text = message.text.strip()
+        if len(text) > MAX_TEXT_CHARS:
+            return [Reply(say("too_long", chars=len(text), limit=MAX_TEXT_CHARS))]
+        button = message.button or self._numbered_choice(turn.state, text)
+        if button:
+            return await self._button(turn, button)
+        ctx = self._context(turn, message)
+        if message.file is not None:
+            return await self._file(turn, ctx)
+        if command := command_of(text):
+            return await self._command(turn, command, ctx)
+        if m := _SLASH_FLOW.match(text.lower()):
+            if m.group(1) in self._flows:
+                return await self._start(turn, m.group(1), ctx, text="")
+            return [Reply(say("unknown_command", command=text), self._menu_choices())]
+        if not text:
+            return [Reply(say("empty"))]
+        if turn.state.flow and turn.state.flow in self._flows and turn.state.step:
+            return await self._continue(turn, ctx, text)
+        for entry in self.flows:
+            if entry.trigger is not None and entry.trigger(text):
+                return await self._start(turn, entry.flow.name, ctx, text)
+        for shortcut in self.shortcuts:
+            replies = await shortcut(text, ctx)
+            if replies is not None:
+                turn.count("answer")
+                return replies
+        return self._faq(turn, text)
+
+    def _numbered_choice(self, state: ConversationState, text: str) -> str | None:
+        digits = unicodedata.normalize("NFKC", text).strip().rstrip(".。")
+        if digits.isdigit() and 1 <= int(digits) <= len(state.choices):
+            return state.choices[int(digits) - 1]["value"]
+        return None
+
+    def _context(self, turn: Turn, message: Incoming | None = None) -> FlowContext:
+        files = {message.file.name: message.file.data} if message and message.file else {}
+        return FlowContext(
+            slots=turn.state.slots,
+            today=self.today(),
+            faq=self.faq,
+            turn=turn,
+            files=files,
+            services=self.services,
+        )
+
+    # --- knowledge base ------------------------------------------------------------------
+
+    def _faq(self, turn: Turn, text: str) -> list[Reply]:
+        answer = self.faq.ask(text)
+        turn.count(answer.status)
+        if answer.status == "fallback":
+            turn.miss(text, self.now())
+            return [Reply(answer.text, (Choice(say("menu_label"), "cmd:start"),))]
+        choices = tuple(Choice(s.question, f"faq:{s.entry}") for s in answer.suggestions)
+        return [Reply(answer.text, choices)]
+
+    # --- buttons and commands ------------------------------------------------------------
+
+    async def _button(self, turn: Turn, value: str) -> list[Reply]:
+        kind, _, arg = value.partition(":")
+        ctx = self._context(turn)
+        if kind == "faq" and arg in self.faq.kb.by_id:
+            turn.count("answer")
+            answer = self.faq.answer_entry(arg)
+            replies = [Reply(answer.text, tuple(
+                Choice(s.question, f"faq:{s.entry}") for s in answer.suggestions))]  # fmt: skip
+            return replies + self._pending_prompt(turn, ctx, again=True)
+        if kind == "flow" and arg in self._flows:
+            return await self._start(turn, arg, ctx, text="")
+        if kind == "redo":
+            flow_name, _, slot = arg.partition(":")
+            if flow_name in self._flows:
+                kept = {k: v for k, v in turn.state.slots.items() if k != slot}
+                return await self._start(turn, flow_name, ctx, text="", slots=kept)
+        if kind == "cmd" and arg in _COMMANDS:
+            return await self._command(turn, arg, ctx)
+        if kind == "v" and turn.state.flow and turn.state.step:
+            return await self._continue(turn, ctx, arg)
+        # A button from an old message (e.g. after a restart of the bot or a finished flow).
+        return [Reply(say("stale_button"), self._menu_choices())]
+
+    async def _command(self, turn: Turn, command: str, ctx: FlowContext) -> list[Reply]:
+        state = turn.state
+        if command == "start":
+            _leave_flow(state)
+            return [Reply(say("welcome"), self._menu_choices())]
+        if command == "help":
+            return [
+                Reply(say("help"), self._menu_choices()),
+                *self._pending_prompt(turn, ctx, again=True),
+            ]
+        if command == "human":
+            return [Reply(say("human")), *self._pending_prompt(turn, ctx, again=True)]
+        if command == "cancel":
+            was = state.flow
+            _leave_flow(state)
+            key = "cancelled" if was else "nothing_to_cancel"
+            return [Reply(say(key), self._menu_choices())]
+        if command == "restart":
+            if state.flow in self._flows and state.flow is not None:
+                return await self._start(turn, state.flow, ctx, text="", slots={})
+            return [Reply(say("welcome"), self._menu_choices())]
+        if command == "back":
+            return await self._back(turn, ctx)
+        raise AssertionError(command)
+
+    def _menu_choices(self) -> tuple[Choice, ...]:
+        return tuple(
+            Choice(e.menu_label, f"flow:{e.flow.name}") for e in self.flows if e.menu_label
+        )
+
+    # --- flows ---------------------------------------------------------------------------
+
+    async def _start(
+        self,
+        turn: Turn,
+        name: str,
+        ctx: FlowContext,
+        text: str,
+        slots: dict[str, object] | None = None,
+    ) -> list[Reply]:
+        flow = self._flows[name].flow
+        state = turn.state
+        state.flow, state.step, state.misses, state.back = name, flow.start, 0, []
+        state.slots = dict(slots) if slots is not None else {}
+        ctx.slots = state.slots
+        if text and flow.prefill is not None:
+            flow.prefill(text, ctx)
+        turn.count("flow")
+        return await self._advance(turn, flow, ctx)
+
+    async def _continue(self, turn: Turn, ctx: FlowContext, text: str) -> list[Reply]:
+        state = turn.state
+        flow = self._flows[str(state.flow)].flow
+        step = flow.steps[str(state.step)]
+        assert step.extract is not None
+        try:
+            value = step.extract(text, ctx)
+        except Invalid as exc:
+            return self._reask(turn, ctx, step, exc.reason)
+        if value is None:
+            before = dict(state.slots)
+            if flow.prefill is not None:
+                _prefill_missing(flow, text, ctx)
+            if state.slots != before:
+                return await self._advance(turn, flow, ctx)
+            answer = self.faq.ask(text)
+            if answer.status == "answer":
+                turn.count("answer")
+                return [Reply(answer.text), *self._pending_prompt(turn, ctx, again=True)]
+            return self._reask(turn, ctx, step, say("not_understood"))
+        if flow.prefill is not None:
+            _prefill_missing(flow, text, ctx)
+        state.slots[step.slot_name] = value
+        state.misses = 0
+        return await self._advance(turn, flow, ctx)
+
+    async def _advance(self, turn: Turn, flow: Flow, ctx: FlowContext) -> list[Reply]:
+        """Move through filled and acting steps until one needs the user or the flow ends."""
+        state = turn.state
+        replies: list[Reply] = []
+        for _ in range(len(flow.steps) * 3):  # a bound: routes cannot loop forever
+            step = flow.steps[str(state.step)]
+            if step.act is not None:
+                replies += await step.act(ctx)
+            if step.end:
+                _finish_flow(state)
+                return replies
+            if step.asks and step.slot_name not in state.slots:
+                state.misses = 0
+                prompt = step.prompt(ctx) if step.prompt else Reply("")
+                return [*replies, prompt]
+            if step.asks and {"step": step.name} not in state.back:
+                state.back.append({"step": step.name})
+            state.step = step.next(ctx)
+            if state.flow is None:
+                return replies
+        raise RuntimeError(f"flow {flow.name} did not settle")
+
+    async def _back(self, turn: Turn, ctx: FlowContext) -> list[Reply]:
+        state = turn.state
+        if not state.flow or state.flow not in self._flows:
+            return [Reply(say("nothing_to_go_back_to"), self._menu_choices())]
+        flow = self._flows[state.flow].flow
+        if not state.back:
+            return [Reply(say("already_first_step")), *self._pending_prompt(turn, ctx)]
+        previous = flow.steps[state.back.pop()["step"]]
+        state.slots.pop(previous.slot_name, None)
+        state.step = previous.name
+        state.misses = 0
+        return [previous.prompt(ctx)] if previous.prompt else []
+
+    def _pending_prompt(self, turn: Turn, ctx: FlowContext, again: bool = False) -> list[Reply]:
+        state = turn.state
+        if not state.flow or state.flow not in self._flows or not state.step:
+            return []
+        step = self._flows[state.flow].flow.steps[state.step]
+        if step.prompt is None:
+            return []
+        prompt = step.prompt(ctx)
+        if again:
+            prompt = Reply(say("back_to_question") + prompt.text, prompt.choices, prompt.files)
+        return [prompt]
+
+    def _reask(self, turn: Turn, ctx: FlowContext, step: Step, reason: str) -> list[Reply]:
+        state = turn.state
+        state.misses += 1
+        prompt = step.prompt(ctx) if step.prompt else Reply("")
+        choices = prompt.choices
+        text = f"{reason}\n{prompt.text}"
+        if state.misses >= MAX_MISSES:
+            extra = step.choices(ctx) if step.choices else ()
+            choices = (*choices, *extra, Choice(say("human_label"), "cmd:human"))
+            text += "\n" + say("many_misses")
+        return [Reply(text, tuple(dict.fromkeys(choices)), prompt.files)]
+
+    async def _file(self, turn: Turn, ctx: FlowContext) -> list[Reply]:
+        state = turn.state
+        if state.flow in self._flows and state.step and state.flow is not None:
+            step = self._flows[state.flow].flow.steps[state.step]
+            if step.extract is not None and ctx.files:
+                return await self._continue(turn, ctx, "")
+        return [Reply(say("file_outside_flow"), self._menu_choices())]
+
+
+def _leave_flow(state: ConversationState) -> None:
+    state.flow, state.step, state.back, state.misses = None, None, [], 0
+
+
+def _finish_flow(state: ConversationState) -> None:
+    """A finished flow keeps its slots, so "compare another combination" can reuse them."""
+    _leave_flow(state)
+
+
+def _prefill_missing(flow: Flow, text: str, ctx: FlowContext) -> None:
+    """While a flow waits, a message may mention other slots; fill only empty ones."""
+    assert flow.prefill is not None
+    filled = dict(ctx.slots)
+    flow.prefill(text, ctx)
+    for key, value in filled.items():
+        ctx.slots[key] = value
+
+
+def _describe(message: Incoming) -> str:
+    if message.file is not None:
+        return f"[文件] {message.file.name}"
+    if message.button is not None:
+        return f"[按钮] {message.button}"
+    return message.text[:MAX_TEXT_CHARS]

@@ -1,0 +1,119 @@
+"""Flows declared as data: steps, prompts, slot extractors, transitions and routes.
+
+A flow is checked when it is defined: its start step exists, every step is reachable from
+it through the declared transitions, end steps have none, and every transition names a
+step. A step either asks (``prompt`` + ``extract``), acts (``act`` then moves on), or ends
+the flow (``end``). Routes return the next step; the engine checks it is declared.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from faq.answer import FaqService
+from flows.messages import Choice, Reply
+from flows.storage import Turn
+
+
+class Invalid(Exception):
+    """An answer that cannot fill the slot; ``reason`` says why in Chinese."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class FlowDefinitionError(Exception):
+    """A flow whose steps and transitions do not form a valid machine."""
+
+
+@dataclass
+class FlowContext:
+    """What a step sees: the slots, today's date, the services and the current turn."""
+
+    slots: dict[str, Any]
+    today: dt.date
+    faq: FaqService
+    turn: Turn
+    files: Mapping[str, bytes] = field(default_factory=dict)
+    """Files the user sent in this message, by name."""
+    services: Mapping[str, Any] = field(default_factory=dict)
+
+
+Prompt = Callable[[FlowContext], Reply]
+Extract = Callable[[str, FlowContext], Any]
+"""Return the slot value, None if the text says nothing about it, or raise Invalid."""
+Act = Callable[[FlowContext], Awaitable[list[Reply]]]
+Route = Callable[[FlowContext], str]
+Prefill = Callable[[str, FlowContext], None]
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    prompt: Prompt | None = None
+    extract: Extract | None = None
+    slot: str | None = None
+    """The slot this step fills; defaults to the step name for asking steps."""
+    transitions: tuple[str, ...] = ()
+    route: Route | None = None
+    act: Act | None = None
+    end: bool = False
+    choices: Callable[[FlowContext], tuple[Choice, ...]] | None = None
+    """Fallback buttons offered after repeated misses (besides those in the prompt)."""
+
+    @property
+    def asks(self) -> bool:
+        return self.prompt is not None
+
+    @property
+    def slot_name(self) -> str:
+        return self.slot or self.name
+
+    def next(self, ctx: FlowContext) -> str:
+        target = self.route(ctx) if self.route else self.transitions[0]
+        if target not in self.transitions:
+            raise FlowDefinitionError(f"step {self.name} routed to undeclared {target}")
+        return target
+
+
+@dataclass(frozen=True)
+class Flow:
+    name: str
+    title: str
+    start: str
+    steps: Mapping[str, Step]
+    prefill: Prefill | None = None
+    """Fills any slots a free-text message mentions (a whole request in one message)."""
+    reset_slots: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.start not in self.steps:
+            raise FlowDefinitionError(f"{self.name}: no start step {self.start}")
+        for name, step in self.steps.items():
+            if name != step.name:
+                raise FlowDefinitionError(f"{self.name}: step key {name} != {step.name}")
+            if step.end and step.transitions:
+                raise FlowDefinitionError(f"{self.name}: end step {name} has exits")
+            if not step.end and not step.transitions:
+                raise FlowDefinitionError(f"{self.name}: step {name} has no exit")
+            if step.asks and step.extract is None:
+                raise FlowDefinitionError(f"{self.name}: step {name} asks but extracts nothing")
+            for target in step.transitions:
+                if target not in self.steps:
+                    raise FlowDefinitionError(f"{self.name}: {name} -> unknown {target}")
+        reachable, frontier = {self.start}, [self.start]
+        while frontier:
+            for target in self.steps[frontier.pop()].transitions:
+                if target not in reachable:
+                    reachable.add(target)
+                    frontier.append(target)
+        if unreachable := set(self.steps) - reachable:
+            raise FlowDefinitionError(f"{self.name}: unreachable steps {sorted(unreachable)}")
+
+
+def steps(*items: Step) -> dict[str, Step]:
+    return {s.name: s for s in items}

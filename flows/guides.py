@@ -1,0 +1,178 @@
+"""Short guided flows: coverage dates and waiting periods, account help, batch status."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from flows.extract import extract_date, extract_yes_no, normalize_text
+from flows.flow import Flow, FlowContext, Invalid, Step, steps
+from flows.messages import Choice, Reply
+from flows.texts import say
+from rules.batch import lifecycle
+from rules.dates import Mode, coverage_period, waiting_periods
+from rules.errors import NoPolicyData
+from rules.fmt import cn_date
+from rules.policy import latest_policy_year, policy_for_enrollment_date
+
+# --- coverage and waiting periods ------------------------------------------------------
+
+_COVERAGE_WORDS = re.compile(
+    r"开始保|起保|生效|保障期|免责|等待期|观察期|多久.{0,4}赔|什么时候.{0,4}赔"
+)
+
+
+def asks_coverage(text: str) -> bool:
+    """ "我们7月15日提交名单，什么时候开始保？重疾多久后能赔？": a date and a coverage word."""
+    text = normalize_text(text)
+    return bool(_COVERAGE_WORDS.search(text)) and bool(
+        re.search(r"\d+\s*[月/.-]\s*\d+|[今明后]天|下个?月", text)
+    )
+
+
+def _submitted(text: str, ctx: FlowContext) -> str | None:
+    day = extract_date(text, ctx.today)
+    if day is None:
+        return None
+    try:
+        coverage_period(day)
+    except NoPolicyData as exc:
+        raise Invalid(exc.message) from None
+    return day.isoformat()
+
+
+def _prefill_coverage(text: str, ctx: FlowContext) -> None:
+    try:
+        if (value := _submitted(text, ctx)) is not None:
+            ctx.slots["submitted"] = value
+    except Invalid as exc:
+        ctx.slots["_submitted_error"] = exc.reason
+
+
+def _ask_submitted(ctx: FlowContext) -> Reply:
+    error = ctx.slots.pop("_submitted_error", None)
+    text = say("coverage_ask_date")
+    return Reply(f"{error}\n{text}" if error else text)
+
+
+async def _coverage_answer(ctx: FlowContext) -> list[Reply]:
+    submitted = dt.date.fromisoformat(ctx.slots["submitted"])
+    period = coverage_period(submitted)
+    values = {
+        "submitted": cn_date(submitted),
+        "start": cn_date(period.start),
+        "end": cn_date(period.end),
+    }
+    if period.mode is Mode.CENTRALIZED:
+        return [Reply(say("coverage_centralized", **values))]
+    policy = policy_for_enrollment_date(submitted)
+    waits = [
+        {"name": w.series_name, "days": w.days, "first": cn_date(w.covered_from), "note": w.note}
+        for w in waiting_periods(period, policy)
+    ]
+    return [Reply(say("coverage_instant", waits=waits, **values))]
+
+
+COVERAGE = Flow(
+    name="coverage",
+    title="起保日期和免责期",
+    start="submitted",
+    prefill=_prefill_coverage,
+    steps=steps(
+        Step("submitted", prompt=_ask_submitted, extract=_submitted, transitions=("answer",)),
+        Step("answer", act=_coverage_answer, end=True),
+    ),
+)
+
+# --- account help ----------------------------------------------------------------------
+
+
+def _has_union(text: str, ctx: FlowContext) -> bool | None:
+    text = normalize_text(text)
+    if re.search(r"没有?工会|无工会|未建会|没建会", text):
+        return False
+    if re.search(r"有工会|有上级工会|建会", text):
+        return True
+    return extract_yes_no(text)
+
+
+def _ask_union(ctx: FlowContext) -> Reply:
+    return Reply(
+        say("account_ask_union"), (Choice("有上级工会", "v:有"), Choice("没有工会", "v:没有"))
+    )
+
+
+async def _account_answer(ctx: FlowContext) -> list[Reply]:
+    return [Reply(say("account_union" if ctx.slots["has_union"] else "account_no_union"))]
+
+
+ACCOUNT = Flow(
+    name="account",
+    title="账号和密码",
+    start="has_union",
+    steps=steps(
+        Step("has_union", prompt=_ask_union, extract=_has_union, transitions=("answer",)),
+        Step("answer", act=_account_answer, end=True),
+    ),
+)
+
+# --- batch status guide ----------------------------------------------------------------
+
+_STATUS_QUESTION = re.compile(
+    r"状态|能干|能做|可以做|可以干|下一步|怎么办|该做|该干|什么意思|怎么操作"
+)
+
+
+def status_guide(status: str, ctx: FlowContext) -> Reply:
+    lc = lifecycle()
+    info = lc.statuses[status]
+    actions = []
+    for t in info.actions:
+        action = lc.actions[t.action]
+        leads = "或".join(
+            lc.statuses[s].label for s in (t.to, t.alt) if s is not None and s != status
+        )
+        actions.append({"label": action.label, "how": action.how, "leads": leads})
+    review = latest_policy_year().review_working_days
+    wait_days = getattr(review, info.waits_for) if info.waits_for else None
+    text = say(
+        "status_guide", label=info.label, meaning=info.meaning, actions=actions,
+        wait_days=wait_days,
+    )  # fmt: skip
+    return Reply(text)
+
+
+async def status_shortcut(text: str, ctx: FlowContext) -> list[Reply] | None:
+    """ "状态是缴费凭证待上传，现在能干嘛": what can be done now, and where it leads."""
+    status = lifecycle().find(text)
+    if status is None or not _STATUS_QUESTION.search(text):
+        return None
+    return [status_guide(status, ctx)]
+
+
+def _status(text: str, ctx: FlowContext) -> str | None:
+    return lifecycle().find(text)
+
+
+def _ask_status(ctx: FlowContext) -> Reply:
+    choices = tuple(
+        Choice(s.label, f"v:{s.label}")
+        for name, s in lifecycle().statuses.items()
+        if name != "deleted"
+    )
+    return Reply(say("status_ask"), choices)
+
+
+async def _status_answer(ctx: FlowContext) -> list[Reply]:
+    return [status_guide(ctx.slots["status"], ctx)]
+
+
+STATUS = Flow(
+    name="status",
+    title="批次状态怎么办",
+    start="status",
+    steps=steps(
+        Step("status", prompt=_ask_status, extract=_status, transitions=("answer",)),
+        Step("answer", act=_status_answer, end=True),
+    ),
+)

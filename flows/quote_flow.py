@@ -1,0 +1,156 @@
+"""Premium quote: plans, head counts and start date, from one message or several."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+
+from flows.extract import extract_date, extract_head_count, extract_plans, normalize_text
+from flows.flow import Flow, FlowContext, Invalid, Step, steps
+from flows.messages import Choice, Reply
+from flows.quote_text import render_quote
+from flows.texts import say
+from rules.errors import NoPolicyData
+from rules.people import Category
+from rules.plans import check_selection
+from rules.policy import latest_policy_year, policy_for_coverage_date
+from rules.premium import SelectionRefused, quote_unit
+
+MAX_PEOPLE = 100_000
+_COMPUTE = re.compile(r"测算|算一下|算算|帮我算|报价|算保费")
+
+PLANS, PEOPLE, START = "plans", "people", "start"
+
+
+def wants_quote(text: str) -> bool:
+    """ "8个人参加A0B0C0，2024年2月起保多少钱": plans plus a head count or explicit asking
+    to compute. "A0多少钱" alone is a knowledge-base question, not a quote."""
+    text = normalize_text(text)
+    if extract_plans(text) is None:
+        return False
+    has_count = extract_head_count(text) is not None
+    return has_count or bool(_COMPUTE.search(text))
+
+
+def _check_plans(plans: tuple[str, ...], ctx: FlowContext) -> tuple[str, ...]:
+    start = ctx.slots.get(START)
+    policy = policy_for_coverage_date(dt.date.fromisoformat(start)) if start else None
+    check = check_selection(plans, policy or latest_policy_year())
+    if not check.accepted:
+        reasons = "\n".join(f"· {r.message}" for r in check.refusals)
+        raise Invalid(f"{say('quote_refused')}\n{reasons}")
+    return check.plans
+
+
+def _plans(text: str, ctx: FlowContext) -> list[str] | None:
+    plans = extract_plans(text)
+    return None if plans is None else list(_check_plans(plans, ctx))
+
+
+def _people(text: str, ctx: FlowContext) -> dict[str, int] | None:
+    count = extract_head_count(text, bare_number=True)
+    if count is None:
+        return None
+    zhibao, non = count.zhibao or 0, count.non_zhibao or 0
+    if zhibao + non < 1 or zhibao + non > MAX_PEOPLE:
+        raise Invalid(say("quote_bad_people", max_people=MAX_PEOPLE))
+    return {"zhibao": zhibao, "non_zhibao": non, "assumed": count.non_zhibao is None}
+
+
+def _start(text: str, ctx: FlowContext) -> str | None:
+    day = extract_date(text, ctx.today)
+    if day is None:
+        return None
+    try:
+        policy_for_coverage_date(day)
+    except NoPolicyData as exc:
+        raise Invalid(exc.message) from None
+    return day.isoformat()
+
+
+def prefill(text: str, ctx: FlowContext) -> None:
+    """Fill whatever the message says; a value the rules refuse is left for its step to ask,
+    with the reason shown there."""
+    for slot, extract in ((START, _start), (PEOPLE, _people), (PLANS, _plans)):
+        try:
+            value = extract(text, ctx)
+        except Invalid as exc:
+            ctx.slots[f"_{slot}_error"] = exc.reason
+            continue
+        if value is not None:
+            ctx.slots[slot] = value
+
+
+def _ask(
+    key: str, slot: str, choices: Callable[[FlowContext], tuple[Choice, ...]] | None = None
+) -> Callable[[FlowContext], Reply]:
+    """A prompt that first says why the slot's earlier value was refused, if it was."""
+
+    def prompt(ctx: FlowContext) -> Reply:
+        error = ctx.slots.pop(f"_{slot}_error", None)
+        text = say(key)
+        return Reply(f"{error}\n{text}" if error else text, choices(ctx) if choices else ())
+
+    return prompt
+
+
+async def _result(ctx: FlowContext) -> list[Reply]:
+    start = dt.date.fromisoformat(ctx.slots[START])
+    people = ctx.slots[PEOPLE]
+    counts = {Category.ZHIBAO: people["zhibao"], Category.NON_ZHIBAO: people["non_zhibao"]}
+    again = (
+        Choice(say("quote_again"), "redo:quote:plans"),
+        Choice(say("quote_change_people"), "redo:quote:people"),
+        Choice(say("quote_change_start"), "redo:quote:start"),
+    )
+    try:
+        quote = quote_unit(ctx.slots[PLANS], start, counts)
+    except (SelectionRefused, NoPolicyData) as exc:
+        return [Reply(exc.message, again)]
+    text = render_quote(quote)
+    if people.get("assumed"):
+        text += "\n" + say("quote_assumed_zhibao", people=people["zhibao"])
+    return [Reply(text, again)]
+
+
+def _start_choices(ctx: FlowContext) -> tuple[Choice, ...]:
+    start = latest_policy_year().coverage.start
+    return (Choice(say("quote_start_button"), f"v:{start.isoformat()}"),)
+
+
+def _plan_choices(ctx: FlowContext) -> tuple[Choice, ...]:
+    return (
+        Choice("A0+B0+C0", "v:A0 B0 C0"),
+        Choice("A0+B0+C0+A1", "v:A0 B0 C0 A1"),
+        Choice("B0+C0", "v:B0 C0"),
+    )
+
+
+QUOTE = Flow(
+    name="quote",
+    title="保费测算",
+    start=PLANS,
+    prefill=prefill,
+    steps=steps(
+        Step(
+            PLANS,
+            prompt=_ask("quote_ask_plans", PLANS, _plan_choices),
+            extract=_plans,
+            transitions=(PEOPLE,),
+        ),
+        Step(
+            PEOPLE,
+            prompt=_ask("quote_ask_people", PEOPLE),
+            extract=_people,
+            transitions=(START,),
+        ),
+        Step(
+            START,
+            prompt=_ask("quote_ask_start", START, _start_choices),
+            extract=_start,
+            transitions=("result",),
+        ),
+        Step("result", act=_result, end=True),
+    ),
+)

@@ -1,0 +1,238 @@
+"""The storage port: durable conversations, processed in turns.
+
+A turn is one incoming message. ``Storage.turn`` opens it: it serializes turns of one
+conversation (also across processes sharing a database), refuses a message id it has
+already processed, loads the conversation state, and on a clean exit saves the state, the
+transcript lines, the counters and the people claims in one transaction. An exception
+inside the turn rolls everything back, so a crash mid-turn loses nothing already confirmed
+and the redelivered message is processed again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import hmac
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from faq.misses import Miss
+from rules.privacy import mask_personal_data
+
+Role = Literal["user", "bot"]
+Outcome = Literal["answer", "clarify", "fallback", "flow"]
+
+
+@dataclass(frozen=True)
+class ConversationKey:
+    """One conversation: a chat on a channel with one user."""
+
+    channel: str
+    chat_id: str
+    user_id: str
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.chat_id}:{self.user_id}"
+
+
+@dataclass
+class ConversationState:
+    """Everything a conversation remembers between turns. JSON-serializable."""
+
+    flow: str | None = None
+    step: str | None = None
+    slots: dict[str, Any] = field(default_factory=dict)
+    back: list[dict[str, Any]] = field(default_factory=list)
+    """Snapshots (step and slots) taken before each step, for /back."""
+    misses: int = 0
+    """Consecutive invalid answers to the pending step."""
+    choices: list[dict[str, str]] = field(default_factory=list)
+    """The choices last offered ({"label", "value"}), so typing their number picks one."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "flow": self.flow,
+            "step": self.step,
+            "slots": self.slots,
+            "back": self.back,
+            "misses": self.misses,
+            "choices": self.choices,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> ConversationState:
+        data = data or {}
+        return cls(
+            flow=data.get("flow"),
+            step=data.get("step"),
+            slots=dict(data.get("slots") or {}),
+            back=list(data.get("back") or []),
+            misses=int(data.get("misses") or 0),
+            choices=list(data.get("choices") or []),
+        )
+
+
+@dataclass(frozen=True)
+class TranscriptLine:
+    at: dt.datetime
+    role: Role
+    text: str
+    """Already masked: no full ID or mobile number is ever stored."""
+
+
+@dataclass(frozen=True)
+class PersonClaim:
+    """An ID number held by a unit's enrollment draft in a policy year."""
+
+    id_hash: str
+    masked_id: str
+
+
+def id_hash(number: str, key: bytes) -> str:
+    """Keyed hash of an ID number: finds duplicates without storing the number."""
+    return hmac.new(key, number.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+ConflictFinder = Callable[[int, list[str]], Awaitable[list[tuple[str, str]]]]
+
+
+class Turn:
+    """One message being processed. Mutate ``state``; record lines, outcomes, claims."""
+
+    def __init__(
+        self,
+        key: ConversationKey,
+        state: ConversationState,
+        duplicate: bool,
+        finder: ConflictFinder,
+    ) -> None:
+        self.key = key
+        self.state = state
+        self.duplicate = duplicate
+        self._finder = finder
+        self.lines: list[TranscriptLine] = []
+        self.outcomes: list[Outcome] = []
+        self.misses: list[Miss] = []
+        self.claims: tuple[int, str, tuple[PersonClaim, ...]] | None = None
+        """(policy year, unit name, people) to replace this conversation's claims with."""
+
+    async def find_conflicts(self, policy_year: int, hashes: list[str]) -> list[tuple[str, str]]:
+        """(id hash, other unit name) for hashes another conversation's draft holds in
+        ``policy_year``, read in this turn's transaction."""
+        return await self._finder(policy_year, hashes)
+
+    def log(self, role: Role, text: str, at: dt.datetime) -> None:
+        self.lines.append(TranscriptLine(at, role, mask_personal_data(text)[:4000]))
+
+    def count(self, outcome: Outcome) -> None:
+        self.outcomes.append(outcome)
+
+    def miss(self, question: str, at: dt.datetime) -> None:
+        self.misses.append(Miss(mask_personal_data(question.strip())[:500], at))
+
+
+class Storage(ABC):
+    """Where conversations live. One contract, tested against every backend."""
+
+    @abstractmethod
+    def turn(
+        self, key: ConversationKey, message_id: str | None
+    ) -> AbstractAsyncContextManager[Turn]:
+        """Open a turn; see the module docstring for the guarantees."""
+
+    @abstractmethod
+    async def transcript(self, key: ConversationKey) -> list[TranscriptLine]: ...
+
+    @abstractmethod
+    async def forget_user(self, channel: str, user_id: str) -> int:
+        """Erase every conversation, transcript, draft and claim of a user; count them."""
+
+    @abstractmethod
+    async def misses(self, since: dt.date | None = None) -> list[Miss]: ...
+
+    @abstractmethod
+    async def stats(self) -> dict[str, int]:
+        """conversations, turns, answers, clarifications, fallbacks."""
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""
+
+
+class MemoryStorage(Storage):
+    """In-process storage for tests and benchmarks; same contract, no durability."""
+
+    def __init__(self) -> None:
+        self._states: dict[ConversationKey, dict[str, Any]] = {}
+        self._seen: set[tuple[ConversationKey, str]] = set()
+        self._lines: dict[ConversationKey, list[TranscriptLine]] = {}
+        self._claims: dict[ConversationKey, tuple[int, str, tuple[PersonClaim, ...]]] = {}
+        self._misses: list[Miss] = []
+        self._counts: dict[str, int] = {}
+        self._locks: dict[ConversationKey, asyncio.Lock] = {}
+
+    @asynccontextmanager
+    async def _turn(self, key: ConversationKey, message_id: str | None) -> AsyncIterator[Turn]:
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            duplicate = message_id is not None and (key, message_id) in self._seen
+            state = ConversationState.from_json(self._states.get(key))
+
+            async def finder(year: int, hashes: list[str]) -> list[tuple[str, str]]:
+                return self._find_conflicts(key, year, hashes)
+
+            turn = Turn(key, state, duplicate, finder)
+            yield turn
+            if duplicate:
+                return
+            if message_id is not None:
+                self._seen.add((key, message_id))
+            self._states[key] = turn.state.to_json()
+            self._lines.setdefault(key, []).extend(turn.lines)
+            self._misses.extend(turn.misses)
+            self._counts["turns"] = self._counts.get("turns", 0) + 1
+            for outcome in turn.outcomes:
+                self._counts[outcome] = self._counts.get(outcome, 0) + 1
+            if turn.claims is not None:
+                self._claims[key] = turn.claims
+
+    def turn(
+        self, key: ConversationKey, message_id: str | None
+    ) -> AbstractAsyncContextManager[Turn]:
+        return self._turn(key, message_id)
+
+    def _find_conflicts(
+        self, key: ConversationKey, policy_year: int, hashes: list[str]
+    ) -> list[tuple[str, str]]:
+        wanted = set(hashes)
+        found: list[tuple[str, str]] = []
+        for other, (year, unit, people) in self._claims.items():
+            if other != key and year == policy_year:
+                found.extend((p.id_hash, unit) for p in people if p.id_hash in wanted)
+        return found
+
+    async def transcript(self, key: ConversationKey) -> list[TranscriptLine]:
+        return list(self._lines.get(key, []))
+
+    async def forget_user(self, channel: str, user_id: str) -> int:
+        keys = [k for k in self._states if k.channel == channel and k.user_id == user_id]
+        for k in keys:
+            self._states.pop(k, None)
+            self._lines.pop(k, None)
+            self._claims.pop(k, None)
+        return len(keys)
+
+    async def misses(self, since: dt.date | None = None) -> list[Miss]:
+        return [m for m in self._misses if since is None or m.at.date() >= since]
+
+    async def stats(self) -> dict[str, int]:
+        return {
+            "conversations": len(self._states),
+            "turns": self._counts.get("turns", 0),
+            "answers": self._counts.get("answer", 0),
+            "clarifications": self._counts.get("clarify", 0),
+            "fallbacks": self._counts.get("fallback", 0),
+        }
