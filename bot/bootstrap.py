@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 
-
 from bot.settings import Settings
 from faq.answer import FaqService
 from faq.kb import load_kb

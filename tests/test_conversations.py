@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from flows.storage import MemoryStorage
+
 from helpers import button, engine, joined, key, text
 
 SCRIPTS = sorted((Path(__file__).parent / "conversations").glob("*.yaml"))
