@@ -1,0 +1,57 @@
+"""Flows are checked when they are defined."""
+
+import pytest
+
+from flows.catalog import default_flows
+from flows.flow import Flow, FlowDefinitionError, Step, steps
+from flows.messages import Reply
+
+
+def ask(ctx):
+    return Reply("?")
+
+
+def extract(text, ctx):
+    return text or None
+
+
+async def act(ctx):
+    return []
+
+
+def test_every_shipped_flow_is_valid():
+    assert {e.flow.name for e in default_flows()} >= {"quote", "coverage", "account", "status"}
+
+
+def test_a_missing_start_step_is_refused():
+    with pytest.raises(FlowDefinitionError, match="start"):
+        Flow("f", "f", "nope", steps(Step("end", act=act, end=True)))
+
+
+def test_an_unreachable_step_is_refused():
+    with pytest.raises(FlowDefinitionError, match="unreachable"):
+        Flow("f", "f", "a", steps(
+            Step("a", prompt=ask, extract=extract, transitions=("end",)),
+            Step("orphan", prompt=ask, extract=extract, transitions=("end",)),
+            Step("end", act=act, end=True),
+        ))  # fmt: skip
+
+
+def test_an_end_step_with_an_exit_is_refused():
+    with pytest.raises(FlowDefinitionError, match="end step"):
+        Flow("f", "f", "a", steps(
+            Step("a", prompt=ask, extract=extract, transitions=("end",)),
+            Step("end", act=act, end=True, transitions=("a",)),
+        ))  # fmt: skip
+
+
+def test_a_transition_to_an_unknown_step_is_refused():
+    with pytest.raises(FlowDefinitionError, match="unknown"):
+        Flow("f", "f", "a", steps(Step("a", prompt=ask, extract=extract, transitions=("zz",))))
+
+
+def test_an_asking_step_without_an_extractor_is_refused():
+    with pytest.raises(FlowDefinitionError, match="extracts nothing"):
+        Flow("f", "f", "a", steps(
+            Step("a", prompt=ask, transitions=("end",)), Step("end", act=act, end=True)
+        ))  # fmt: skip
