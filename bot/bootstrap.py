@@ -11,6 +11,7 @@ from faq.kb import load_kb
 from flows.catalog import default_flows, default_shortcuts
 from flows.engine import Engine
 from flows.storage import Storage
+from flows.storage_factory import open_storage
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,6 @@ async def open_app(settings: Settings | None = None, db_url: str | None = None) 
     settings = settings or Settings.from_env()
     if db_url:
         settings = replace(settings, db_url=db_url)
-    from flows.storage_factory import open_storage  # TODO(lead): top-level once it lands
-
     storage = await open_storage(settings.db_url, settings.data_dir)
     faq = FaqService(load_kb())
     return App(settings, faq, storage, build_engine(settings, storage, faq))

@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bot.bootstrap import App, open_app
+from bot.roster_cli import add_roster_commands
 from bot.settings import SettingsError
+from bot.telegram_cli import add_telegram_command
 from bot.terminal import run_terminal
 from faq.answer import Answer, FaqService
 from faq.evaluate import evaluate, read_cases
@@ -224,6 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--db", help="数据库地址（默认 HUBAO_DB_URL 或本机 SQLite 文件）")
     c.add_argument("--out", help="互保助手发回的文件保存到哪个文件夹")
     c.set_defaults(handler=cmd_chat)
+    add_telegram_command(sub)
 
     a = sub.add_parser("ask", help="问答")
     a.add_argument("--db", help="数据库地址")
@@ -248,6 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     mi.add_argument("--since", help="起始日期 YYYY-MM-DD")
     mi.add_argument("--db", help="数据库地址")
     mi.set_defaults(handler=cmd_faq_misses)
+    add_roster_commands(sub)
     return parser
 
 

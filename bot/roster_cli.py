@@ -1,0 +1,205 @@
+"""``hubao roster``: the import template, and the check of a unit's roster file.
+
+    hubao roster template OUT.xlsx
+    hubao roster check FILE [--json] [--as-of DATE] [--last-year N] [--si-payers N]
+                            [--new-unit] [--report OUT.xlsx] [--clean OUT.xlsx]
+
+``check`` exits 0 once the file has been checked, whatever it found in the rows; it exits
+2 with a Chinese message when the file cannot be checked or an argument is wrong. Output
+shows ID and phone numbers masked; only the report workbook, the unit's own file
+annotated, keeps them in full.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+from flows.roster_file import (
+    FileFinding,
+    read_roster,
+    summary_lines,
+    write_clean,
+    write_report,
+    write_template,
+)
+from rules.errors import RulesError
+from rules.policy import PolicyYear, latest_policy_year, policy_for_coverage_date
+from rules.privacy import mask_personal_data
+from rules.roster import (
+    RosterCheck,
+    Severity,
+    UnitCheck,
+    check_rows,
+    check_unit,
+    parse_birth_date,
+)
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+FIRST_FINDINGS = 20
+
+
+def _refuse(code: str, message: str) -> NoReturn:
+    # Imported here: bot.cli imports this module to register the commands.
+    from bot.cli import CliError
+
+    raise CliError(code, message)
+
+
+def _say(text: str, *, err: bool = False) -> None:
+    """Every line shown goes through the mask: no full ID or phone number on a terminal."""
+    print(mask_personal_data(text), file=sys.stderr if err else sys.stdout)
+
+
+def _count(text: str | None, option: str) -> int | None:
+    if text is None:
+        return None
+    value = text.strip()
+    if not value.isdigit():
+        _refuse("bad_count", f"{option} 要填人数（0或正整数），例如 {option} 120。")
+    return int(value)
+
+
+def _policy_and_start(text: str | None) -> tuple[PolicyYear, dt.date]:
+    if text is None:
+        policy = latest_policy_year()
+        return policy, policy.coverage.start
+    start = parse_birth_date(text)
+    if start is None:
+        _refuse("bad_date", f"日期“{text}”看不懂，请写成 2023-07-01 这样的格式。")
+    try:
+        return policy_for_coverage_date(start), start
+    except RulesError as exc:
+        _refuse(exc.code, exc.message)
+
+
+def _output_path(text: str | None, source: Path, option: str) -> Path | None:
+    if text is None:
+        return None
+    out = Path(text)
+    if out.resolve() == source.resolve():
+        _refuse("same_file", f"{option} 不能写回原文件，请换一个文件名，例如 检查结果.xlsx。")
+    return out
+
+
+def _save_failed(path: Path) -> NoReturn:
+    _refuse(
+        "cannot_write",
+        f"无法保存到“{path}”：请检查文件夹是否存在，以及这个文件是否正被 Excel 打开。",
+    )
+
+
+def _progress(done: int, total: int | None) -> None:
+    shown = f"{done}/{total}" if total else str(done)
+    print(f"\r已读取 {shown} 行……", end="", file=sys.stderr, flush=True)
+
+
+def _result_json(
+    file_error: FileFinding | None, check: RosterCheck | None, unit: UnitCheck | None
+) -> dict[str, Any]:
+    return {
+        "file_error": None if file_error is None else file_error.as_json(),
+        "rows": 0 if check is None else check.rows,
+        "errors": [] if check is None else [f.as_json() for f in check.errors],
+        "warnings": [] if check is None else [f.as_json() for f in check.warnings],
+        "people": None if check is None else check.people_json(),
+        "unit_checks": None if unit is None else unit.as_json(),
+    }
+
+
+def cmd_roster_template(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    try:
+        write_template(out, policy=latest_policy_year())
+    except OSError:
+        _save_failed(out)
+    _say(f"已生成参保名单导入模板：{out}（填写说明见工作表“填写说明”）")
+    return EXIT_OK
+
+
+def cmd_roster_check(args: argparse.Namespace) -> int:
+    source = Path(args.file)
+    policy, start = _policy_and_start(args.as_of)
+    last_year = _count(args.last_year, "--last-year")
+    si_payers = _count(args.si_payers, "--si-payers")
+    report = _output_path(args.report, source, "--report")
+    clean = _output_path(args.clean, source, "--clean")
+    show_progress = not args.json and sys.stderr.isatty()
+
+    roster = read_roster(source, policy=policy, progress=_progress if show_progress else None)
+    if show_progress:
+        print(file=sys.stderr)
+    if isinstance(roster, FileFinding):
+        if args.json:
+            print(json.dumps(_result_json(roster, None, None), ensure_ascii=False))
+        _say(roster.message, err=True)
+        return EXIT_USAGE
+
+    check = check_rows(roster.rows, policy=policy, start=start, headers=roster.headers)
+    unit = check_unit(
+        len(check.people),
+        policy=policy,
+        last_year=last_year,
+        si_payers=si_payers,
+        new_unit=args.new_unit,
+    )
+    unit_asked = last_year is not None or si_payers is not None or args.new_unit
+    written: list[str] = []
+    if report is not None:
+        try:
+            write_report(report, roster, check, unit if unit_asked else None, as_of=start)
+        except OSError:
+            _save_failed(report)
+        written.append(f"已生成标注文件：{report}（有问题的格子已标色，见“问题说明”列）")
+    if clean is not None:
+        try:
+            count = write_clean(clean, check, policy=policy)
+        except OSError:
+            _save_failed(clean)
+        written.append(f"已生成可导入的名单：{clean}（{count}人，有错误的行已去掉）")
+
+    if args.json:
+        print(json.dumps(_result_json(None, check, unit), ensure_ascii=False))
+        for line in written:
+            _say(line, err=True)
+        return EXIT_OK
+    for line in summary_lines(roster, check, unit if unit_asked else None, as_of=start):
+        _say(line)
+    if check.findings:
+        _say(f"前{min(FIRST_FINDINGS, len(check.findings))}条问题（按行）：")
+        for finding in check.findings[:FIRST_FINDINGS]:
+            level = "错误" if finding.severity is Severity.ERROR else "提醒"
+            _say(f"  第{finding.row}行 {finding.column}［{level}］：{finding.message}")
+        rest = len(check.findings) - FIRST_FINDINGS
+        if rest > 0:
+            hint = "见标注文件" if report is not None else "用 --report 结果.xlsx 生成标注文件查看"
+            _say(f"  ……还有{rest}条，{hint}。")
+    for line in written:
+        _say(line)
+    return EXIT_OK
+
+
+def add_roster_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``hubao roster template`` and ``hubao roster check``."""
+    roster = sub.add_parser("roster", help="参保名单：导入模板、检查名单")
+    commands = roster.add_subparsers(dest="roster_command", required=True)
+
+    t = commands.add_parser("template", help="生成参保名单导入模板（.xlsx）")
+    t.add_argument("out", metavar="OUT.xlsx", help="模板保存到哪个文件")
+    t.set_defaults(handler=cmd_roster_template)
+
+    c = commands.add_parser("check", help="按平台规则逐行检查参保名单")
+    c.add_argument("file", metavar="FILE", help="参保名单文件（.xlsx 或 .csv）")
+    c.add_argument("--json", action="store_true", help="输出 JSON")
+    c.add_argument("--as-of", metavar="DATE", help="起保日期，按这天算年龄（默认：年度起保日）")
+    c.add_argument("--last-year", metavar="N", help="上年度参保人数（做增减幅度校验）")
+    c.add_argument("--si-payers", metavar="N", help="所关联社保编码的社保缴费人数合计")
+    c.add_argument("--new-unit", action="store_true", help="新参保单位")
+    c.add_argument("--report", metavar="OUT.xlsx", help="生成标注了问题的名单")
+    c.add_argument("--clean", metavar="OUT.xlsx", help="生成只含正确行、可直接导入的名单")
+    c.set_defaults(handler=cmd_roster_check)

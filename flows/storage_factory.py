@@ -1,0 +1,40 @@
+"""Opens the storage a database URL names: the composition root's one way in."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy.engine import URL
+
+from flows.storage import MemoryStorage, Storage
+from flows.storage_sql import SqlStorage
+
+DB_FILE_NAME = "hubao.sqlite3"
+
+
+def default_data_dir() -> Path:
+    """``$HUBAO_DATA_DIR``, or ``~/.local/share/hubao``."""
+    return Path(os.environ.get("HUBAO_DATA_DIR") or "~/.local/share/hubao").expanduser()
+
+
+async def open_storage(url: str | None, data_dir: Path | None = None) -> Storage:
+    """``None`` or "" -> the SQLite file ``hubao.sqlite3`` in ``data_dir`` (default
+    :func:`default_data_dir`); "memory" -> :class:`MemoryStorage`; otherwise a SQLite or
+    PostgreSQL URL. SQL storage comes back migrated to the newest schema."""
+    if url is not None and url.strip().lower() == "memory":
+        return MemoryStorage()
+    target: str | URL
+    if url and url.strip():
+        target = url.strip()
+    else:
+        path = (data_dir or default_data_dir()).expanduser() / DB_FILE_NAME
+        # URL.create, not string formatting: a path may hold '?' or '#'.
+        target = URL.create("sqlite+aiosqlite", database=str(path))
+    storage = SqlStorage(target)
+    try:
+        await storage.migrate()
+    except BaseException:
+        await storage.close()
+        raise
+    return storage
