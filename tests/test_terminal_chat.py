@@ -1,0 +1,63 @@
+"""`hubao chat` as the README runs it: a scripted conversation on the embedded SQLite
+database, resumed by a second process after the first one exits (a restart)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from helpers import engine, joined, key, text
+
+from flows.storage_factory import open_storage
+
+HUBAO = str(Path(sys.executable).with_name("hubao"))
+
+
+def chat(data_dir: Path, lines: list[str], *extra: str) -> str:
+    env = {**os.environ, "HUBAO_DATA_DIR": str(data_dir), "HUBAO_TODAY": "2023-07-10"}
+    env.pop("HUBAO_DB_URL", None)
+    done = subprocess.run(
+        [HUBAO, "chat", "--user", "handler1", *extra],
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=True,
+    )
+    return done.stdout
+
+
+def test_a_flow_resumes_in_a_new_process_on_the_same_database(tmp_path):
+    first = chat(tmp_path, ["/quote", "A0 B0 C0"])
+    assert "几位员工" in first
+    second = chat(tmp_path, ["3个人", "2023-07-01"])
+    assert "合计：540元" in second
+    assert (tmp_path / "hubao.sqlite3").exists()
+
+
+def test_buttons_are_numbered_and_typing_the_number_picks_one(tmp_path):
+    out = chat(tmp_path, ["/start", "1"])
+    assert "  1. 保费测算" in out
+    assert "哪些保障项目" in out
+
+
+def test_a_missing_upload_file_is_a_clear_message(tmp_path):
+    out = chat(tmp_path, ["/upload /no/such/名单.xlsx"])
+    assert "找不到文件" in out
+
+
+async def test_forget_erases_the_transcript_and_keeps_nothing_personal(tmp_path):
+    storage = await open_storage(None, tmp_path)
+    try:
+        bot = engine(storage)
+        who = key("u9")
+        await bot.handle(text(who, "我的身份证310101199001010252，帮我算A0 B0 C0，3个人"))
+        lines = await storage.transcript(who)
+        assert lines and all("310101199001010252" not in x.text for x in lines)
+        assert "已删除" in joined(await bot.handle(text(who, "/forget")))
+        assert await storage.transcript(who) == []
+    finally:
+        await storage.close()
