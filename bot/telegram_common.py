@@ -77,12 +77,12 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("start", "主菜单"),
     ("help", "使用帮助"),
     ("quote", "保费测算"),
-    ("enroll", "办理参保：检查参保名单"),
     ("cancel", "取消当前办理"),
     ("back", "返回上一步"),
     ("forget", "删除我的对话记录和草稿"),
 )
-"""Registered with setMyCommands; the engine understands each as typed."""
+"""Registered with setMyCommands; the engine understands each as typed. /enroll joins the
+list with the guided enrollment flow (issue 6): a menu entry must not promise a missing flow."""
 
 TEXTS = {
     "choose": "请选择：",
