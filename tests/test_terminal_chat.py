@@ -8,9 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from helpers import engine, joined, key, text
-
 from flows.storage_factory import open_storage
+
+from helpers import engine, joined, key, text
 
 HUBAO = str(Path(sys.executable).with_name("hubao"))
 
