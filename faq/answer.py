@@ -25,6 +25,8 @@ class Answer:
     score: float
     text: str
     suggestions: tuple[Suggestion, ...]
+    body: str = ""
+    """The answer without the related-questions line, for channels that show them as buttons."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -70,11 +72,11 @@ class FaqService:
                 for r in entry.related
                 if r in self.kb.by_id
             )
-            text = self.kb.rendered[entry.id]
+            body = text = self.kb.rendered[entry.id]
             if related:
                 questions = [s.question for s in related]
                 text += "\n\n" + self._say("related", questions=questions)
-            return Answer("answer", entry.id, result.score, text, related)
+            return Answer("answer", entry.id, result.score, text, related, body)
         if result.status == "clarify":
             text = self._say("clarify", suggestions=result.suggestions)
             return Answer("clarify", None, result.score, text, result.suggestions)

@@ -144,7 +144,7 @@ class Engine:
             turn.miss(text, self.now())
             return [Reply(answer.text, (Choice(say("menu_label"), "cmd:start"),))]
         choices = tuple(Choice(s.question, f"faq:{s.entry}") for s in answer.suggestions)
-        return [Reply(answer.text, choices)]
+        return [Reply(answer.body or answer.text, choices)]
 
     # --- buttons and commands ------------------------------------------------------------
 
@@ -154,7 +154,7 @@ class Engine:
         if kind == "faq" and arg in self.faq.kb.by_id:
             turn.count("answer")
             answer = self.faq.answer_entry(arg)
-            replies = [Reply(answer.text, tuple(
+            replies = [Reply(answer.body or answer.text, tuple(
                 Choice(s.question, f"faq:{s.entry}") for s in answer.suggestions))]  # fmt: skip
             return replies + self._pending_prompt(turn, ctx, again=True)
         if kind == "flow" and arg in self._flows:
@@ -239,7 +239,7 @@ class Engine:
             answer = self.faq.ask(text)
             if answer.status == "answer":
                 turn.count("answer")
-                return [Reply(answer.text), *self._pending_prompt(turn, ctx, again=True)]
+                return [Reply(answer.body), *self._pending_prompt(turn, ctx, again=True)]
             return self._reask(turn, ctx, step, say("not_understood"))
         if flow.prefill is not None:
             _prefill_missing(flow, text, ctx)
