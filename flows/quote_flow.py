@@ -49,6 +49,8 @@ def _plans(text: str, ctx: FlowContext) -> list[str] | None:
 
 
 def _people(text: str, ctx: FlowContext) -> dict[str, int] | None:
+    if re.search(r"(?:^|[^\d])[-－负]\s*\d+\s*(?:个|名|位)?\s*(?:人|员工|$)", text.strip()):
+        raise Invalid(say("quote_bad_people", max_people=MAX_PEOPLE))
     count = extract_head_count(text, bare_number=True)
     if count is None:
         return None
@@ -61,6 +63,8 @@ def _people(text: str, ctx: FlowContext) -> dict[str, int] | None:
 def _start(text: str, ctx: FlowContext) -> str | None:
     day = extract_date(text, ctx.today)
     if day is None:
+        if re.fullmatch(r"\s*\d+(\.\d+)?\s*", normalize_text(text)):
+            raise Invalid(say("not_a_date", value=text.strip()))
         return None
     try:
         policy_for_coverage_date(day)
