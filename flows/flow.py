@@ -117,3 +117,36 @@ class Flow:
 
 def steps(*items: Step) -> dict[str, Step]:
     return {s.name: s for s in items}
+
+
+def prefill_slots(extractors: Mapping[str, Extract]) -> Prefill:
+    """A prefill that fills whatever a message says; a value the rules refuse is left for
+    its step to ask, with the reason kept for that step's prompt (see ``asking``)."""
+
+    def prefill(text: str, ctx: FlowContext) -> None:
+        for slot, extract in extractors.items():
+            try:
+                value = extract(text, ctx)
+            except Invalid as exc:
+                ctx.slots[f"_{slot}_error"] = exc.reason
+                continue
+            if value is not None:
+                ctx.slots[slot] = value
+
+    return prefill
+
+
+def asking(
+    text: Callable[[], str],
+    slot: str,
+    choices: Callable[[FlowContext], tuple[Choice, ...]] | None = None,
+) -> Prompt:
+    """A prompt that first says why the slot's earlier value was refused, if it was."""
+
+    def prompt(ctx: FlowContext) -> Reply:
+        error = ctx.slots.pop(f"_{slot}_error", None)
+        question = text()
+        body = f"{error}\n{question}" if error else question
+        return Reply(body, choices(ctx) if choices else ())
+
+    return prompt

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 
 from flows.extract import extract_date, extract_yes_no, normalize_text
-from flows.flow import Flow, FlowContext, Invalid, Step, steps
+from flows.flow import Flow, FlowContext, Invalid, Step, asking, prefill_slots, steps
 from flows.messages import Choice, Reply
 from flows.texts import say
 from rules.batch import lifecycle
@@ -41,20 +41,6 @@ def _submitted(text: str, ctx: FlowContext) -> str | None:
     return day.isoformat()
 
 
-def _prefill_coverage(text: str, ctx: FlowContext) -> None:
-    try:
-        if (value := _submitted(text, ctx)) is not None:
-            ctx.slots["submitted"] = value
-    except Invalid as exc:
-        ctx.slots["_submitted_error"] = exc.reason
-
-
-def _ask_submitted(ctx: FlowContext) -> Reply:
-    error = ctx.slots.pop("_submitted_error", None)
-    text = say("coverage_ask_date")
-    return Reply(f"{error}\n{text}" if error else text)
-
-
 async def _coverage_answer(ctx: FlowContext) -> list[Reply]:
     submitted = dt.date.fromisoformat(ctx.slots["submitted"])
     period = coverage_period(submitted)
@@ -77,9 +63,14 @@ COVERAGE = Flow(
     name="coverage",
     title="起保日期和免责期",
     start="submitted",
-    prefill=_prefill_coverage,
+    prefill=prefill_slots({"submitted": _submitted}),
     steps=steps(
-        Step("submitted", prompt=_ask_submitted, extract=_submitted, transitions=("answer",)),
+        Step(
+            "submitted",
+            prompt=asking(lambda: say("coverage_ask_date"), "submitted"),
+            extract=_submitted,
+            transitions=("answer",),
+        ),
         Step("answer", act=_coverage_answer, end=True),
     ),
 )

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 
 from flows.extract import extract_date, extract_head_count, extract_plans, normalize_text
-from flows.flow import Flow, FlowContext, Invalid, Step, steps
+from flows.flow import Flow, FlowContext, Invalid, Step, asking, prefill_slots, steps
 from flows.messages import Choice, Reply
 from flows.quote_text import render_quote
 from flows.texts import say
@@ -73,30 +73,13 @@ def _start(text: str, ctx: FlowContext) -> str | None:
     return day.isoformat()
 
 
-def prefill(text: str, ctx: FlowContext) -> None:
-    """Fill whatever the message says; a value the rules refuse is left for its step to ask,
-    with the reason shown there."""
-    for slot, extract in ((START, _start), (PEOPLE, _people), (PLANS, _plans)):
-        try:
-            value = extract(text, ctx)
-        except Invalid as exc:
-            ctx.slots[f"_{slot}_error"] = exc.reason
-            continue
-        if value is not None:
-            ctx.slots[slot] = value
+prefill = prefill_slots({START: _start, PEOPLE: _people, PLANS: _plans})
 
 
 def _ask(
     key: str, slot: str, choices: Callable[[FlowContext], tuple[Choice, ...]] | None = None
 ) -> Callable[[FlowContext], Reply]:
-    """A prompt that first says why the slot's earlier value was refused, if it was."""
-
-    def prompt(ctx: FlowContext) -> Reply:
-        error = ctx.slots.pop(f"_{slot}_error", None)
-        text = say(key)
-        return Reply(f"{error}\n{text}" if error else text, choices(ctx) if choices else ())
-
-    return prompt
+    return asking(lambda: say(key), slot, choices)
 
 
 async def _result(ctx: FlowContext) -> list[Reply]:
