@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from faq.answer import FaqService
-from flows.flow import Flow, FlowContext, Invalid, Step
+from flows.flow import Flow, FlowContext, Invalid, Progress, Step
 from flows.messages import Choice, Incoming, Reply
 from flows.storage import ConversationState, Storage, Turn
 from flows.texts import say
@@ -65,8 +65,11 @@ class Engine:
     def __post_init__(self) -> None:
         self._flows = {e.flow.name: e for e in self.flows}
 
-    async def handle(self, message: Incoming) -> list[Reply]:
-        """Process one message; a message id seen before gets no second answer."""
+    async def handle(self, message: Incoming, progress: Progress | None = None) -> list[Reply]:
+        """Process one message; a message id seen before gets no second answer.
+
+        ``progress`` lets a channel show a long step's progress (a big roster being checked)
+        before the replies come."""
         forget = False
         async with self.storage.turn(message.key, message.message_id) as turn:
             if turn.duplicate:
@@ -77,7 +80,7 @@ class Engine:
                 forget = True
                 replies = [Reply(say("forgotten"))]
             else:
-                replies = await self._dispatch(turn, message)
+                replies = await self._dispatch(turn, message, progress)
             for reply in replies:
                 turn.log("bot", reply.text, now)
             offered = [c for r in replies for c in r.choices]
@@ -88,7 +91,9 @@ class Engine:
 
     # --- dispatch ------------------------------------------------------------------------
 
-    async def _dispatch(self, turn: Turn, message: Incoming) -> list[Reply]:
+    async def _dispatch(
+        self, turn: Turn, message: Incoming, progress: Progress | None = None
+    ) -> list[Reply]:
         text = message.text.strip()
         if len(text) > MAX_TEXT_CHARS:
             return [Reply(say("too_long", chars=len(text), limit=MAX_TEXT_CHARS))]
@@ -96,6 +101,7 @@ class Engine:
         if button:
             return await self._button(turn, button)
         ctx = self._context(turn, message)
+        ctx.progress = progress
         if message.file is not None:
             return await self._file(turn, ctx)
         if command := command_of(text):
@@ -174,7 +180,7 @@ class Engine:
     async def _command(self, turn: Turn, command: str, ctx: FlowContext) -> list[Reply]:
         state = turn.state
         if command == "start":
-            _leave_flow(state)
+            self._leave(state)
             return [Reply(say("welcome"), self._menu_choices())]
         if command == "help":
             return [
@@ -185,16 +191,32 @@ class Engine:
             return [Reply(say("human")), *self._pending_prompt(turn, ctx, again=True)]
         if command == "cancel":
             was = state.flow
-            _leave_flow(state)
-            key = "cancelled" if was else "nothing_to_cancel"
-            return [Reply(say(key), self._menu_choices())]
+            parked = self._leave(state)
+            key = "cancelled_kept" if parked else "cancelled" if was else "nothing_to_cancel"
+            title = self._flows[was].flow.title if parked and was else ""
+            return [Reply(say(key, title=title), self._menu_choices())]
         if command == "restart":
             if state.flow in self._flows and state.flow is not None:
+                state.parked.pop(state.flow, None)
                 return await self._start(turn, state.flow, ctx, text="", slots={})
             return [Reply(say("welcome"), self._menu_choices())]
         if command == "back":
             return await self._back(turn, ctx)
         raise AssertionError(command)
+
+    def _leave(self, state: ConversationState) -> bool:
+        """Leave the current flow; a resumable one is parked where it stopped. True if so."""
+        entry = self._flows.get(state.flow or "")
+        parked = entry is not None and entry.flow.resumable and state.step is not None
+        if parked and state.flow is not None:
+            state.parked[state.flow] = {
+                "step": state.step,
+                "slots": state.slots,
+                "back": state.back,
+            }
+            state.slots = {}
+        _leave_flow(state)
+        return parked
 
     def _menu_choices(self) -> tuple[Choice, ...]:
         return tuple(
@@ -213,12 +235,25 @@ class Engine:
     ) -> list[Reply]:
         flow = self._flows[name].flow
         state = turn.state
+        if state.flow == name and flow.resumable and slots is None and state.step:
+            # "继续参保" while already enrolling: carry on, never wipe the draft.
+            return [Reply(say("resumed", title=flow.title)), *self._pending_prompt(turn, ctx)]
+        if state.flow != name:
+            self._leave(state)
+        turn.count("flow")
+        parked = state.parked.pop(name, None) if flow.resumable and slots is None else None
+        if parked is not None:
+            state.flow, state.step, state.misses = name, parked["step"], 0
+            state.back = list(parked.get("back") or [])
+            state.slots = dict(parked.get("slots") or {})
+            ctx.slots = state.slots
+            resumed = Reply(say("resumed", title=flow.title))
+            return [resumed, *await self._advance(turn, flow, ctx)]
         state.flow, state.step, state.misses, state.back = name, flow.start, 0, []
         state.slots = dict(slots) if slots is not None else {}
         ctx.slots = state.slots
         if text and flow.prefill is not None:
             flow.prefill(text, ctx)
-        turn.count("flow")
         return await self._advance(turn, flow, ctx)
 
     async def _continue(self, turn: Turn, ctx: FlowContext, text: str) -> list[Reply]:
@@ -257,6 +292,10 @@ class Engine:
                 replies += await step.act(ctx)
             if step.end:
                 _finish_flow(state)
+                return replies
+            if step.pause:
+                state.step = step.next(ctx)
+                self._leave(state)
                 return replies
             if step.asks and step.slot_name not in state.slots:
                 state.misses = 0
@@ -321,6 +360,8 @@ def _leave_flow(state: ConversationState) -> None:
 
 def _finish_flow(state: ConversationState) -> None:
     """A finished flow keeps its slots, so "compare another combination" can reuse them."""
+    if state.flow is not None:
+        state.parked.pop(state.flow, None)
     _leave_flow(state)
 
 

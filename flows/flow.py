@@ -30,6 +30,9 @@ class FlowDefinitionError(Exception):
     """A flow whose steps and transitions do not form a valid machine."""
 
 
+Progress = Callable[[str], Awaitable[None]]
+
+
 @dataclass
 class FlowContext:
     """What a step sees: the slots, today's date, the services and the current turn."""
@@ -41,6 +44,10 @@ class FlowContext:
     files: Mapping[str, bytes] = field(default_factory=dict)
     """Files the user sent in this message, by name."""
     services: Mapping[str, Any] = field(default_factory=dict)
+    scratch: dict[str, Any] = field(default_factory=dict)
+    """This turn's working objects (an uploaded workbook being checked); never persisted."""
+    progress: Progress | None = None
+    """Reports a long task's progress to the user while the turn runs (a channel's hook)."""
 
 
 Prompt = Callable[[FlowContext], Reply]
@@ -64,6 +71,8 @@ class Step:
     end: bool = False
     choices: Callable[[FlowContext], tuple[Choice, ...]] | None = None
     """Fallback buttons offered after repeated misses (besides those in the prompt)."""
+    pause: bool = False
+    """After its act, park the flow at the next step and leave it ("come back later")."""
 
     @property
     def asks(self) -> bool:
@@ -89,6 +98,8 @@ class Flow:
     prefill: Prefill | None = None
     """Fills any slots a free-text message mentions (a whole request in one message)."""
     reset_slots: tuple[str, ...] = ()
+    resumable: bool = False
+    """Left unfinished, the flow is parked and resumed where it stopped when started again."""
 
     def __post_init__(self) -> None:
         if self.start not in self.steps:
@@ -96,6 +107,8 @@ class Flow:
         for name, step in self.steps.items():
             if name != step.name:
                 raise FlowDefinitionError(f"{self.name}: step key {name} != {step.name}")
+            if step.pause and step.act is None:
+                raise FlowDefinitionError(f"{self.name}: pausing step {name} does nothing")
             if step.end and step.transitions:
                 raise FlowDefinitionError(f"{self.name}: end step {name} has exits")
             if not step.end and not step.transitions:

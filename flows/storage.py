@@ -52,6 +52,9 @@ class ConversationState:
     """Consecutive invalid answers to the pending step."""
     choices: list[dict[str, str]] = field(default_factory=list)
     """The choices last offered ({"label", "value"}), so typing their number picks one."""
+    parked: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Resumable flows left unfinished ({"step", "slots", "back"} by flow name): leaving an
+    enrollment for the menu or a question keeps the draft until it is resumed or erased."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -61,6 +64,7 @@ class ConversationState:
             "back": self.back,
             "misses": self.misses,
             "choices": self.choices,
+            "parked": self.parked,
         }
 
     @classmethod
@@ -73,6 +77,7 @@ class ConversationState:
             back=list(data.get("back") or []),
             misses=int(data.get("misses") or 0),
             choices=list(data.get("choices") or []),
+            parked=dict(data.get("parked") or {}),
         )
 
 

@@ -71,6 +71,7 @@ class TestStorageContract:
             turn.state.back = [{"step": "plans", "slots": {}}]
             turn.state.misses = 2
             turn.state.choices = [{"label": "八人", "value": "8"}]
+            turn.state.parked = {"enroll": {"step": "roster", "slots": {"unit": "某公司"}}}
         async with storage.turn(key(), "m2") as turn:
             assert turn.state.to_json() == {
                 "flow": "quote",
@@ -79,6 +80,7 @@ class TestStorageContract:
                 "back": [{"step": "plans", "slots": {}}],
                 "misses": 2,
                 "choices": [{"label": "八人", "value": "8"}],
+                "parked": {"enroll": {"step": "roster", "slots": {"unit": "某公司"}}},
             }
 
     async def test_a_new_conversation_starts_empty(self, storage: Storage) -> None:
