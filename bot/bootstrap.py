@@ -12,6 +12,7 @@ from flows.catalog import default_flows, default_shortcuts
 from flows.engine import Engine
 from flows.storage import Storage
 from flows.storage_factory import open_storage
+from flows.vault import Vault
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ def build_engine(settings: Settings, storage: Storage, faq: FaqService) -> Engin
         shortcuts=default_shortcuts(),
         today=settings.clock,
         now=lambda: dt.datetime.now(dt.UTC),
+        services={"vault": Vault(settings.secret())},
     )
 
 

@@ -76,13 +76,13 @@ or a document are service messages and get no answer."""
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("start", "主菜单"),
     ("help", "使用帮助"),
+    ("enroll", "我要参保：上传名单、选项目、汇总"),
     ("quote", "保费测算"),
     ("cancel", "取消当前办理"),
     ("back", "返回上一步"),
     ("forget", "删除我的对话记录和草稿"),
 )
-"""Registered with setMyCommands; the engine understands each as typed. /enroll joins the
-list with the guided enrollment flow (issue 6): a menu entry must not promise a missing flow."""
+"""Registered with setMyCommands; the engine understands each as typed."""
 
 TEXTS = {
     "choose": "请选择：",

@@ -271,6 +271,10 @@ class Engine:
                 _prefill_missing(flow, text, ctx)
             if state.slots != before:
                 return await self._advance(turn, flow, ctx)
+            trigger = self._flows[flow.name].trigger
+            if trigger is not None and trigger(text):
+                # "继续参保" while already in it: say where we are, keep everything.
+                return [Reply(say("resumed", title=flow.title)), *self._pending_prompt(turn, ctx)]
             answer = self.faq.ask(text)
             if answer.status == "answer":
                 turn.count("answer")
@@ -315,6 +319,9 @@ class Engine:
         flow = self._flows[state.flow].flow
         if not state.back:
             return [Reply(say("already_first_step")), *self._pending_prompt(turn, ctx)]
+        # A step that loops back to itself (a roster fixed in chat) is on the stack too.
+        while len(state.back) > 1 and state.back[-1]["step"] == state.step:
+            state.back.pop()
         previous = flow.steps[state.back.pop()["step"]]
         state.slots.pop(previous.slot_name, None)
         state.step = previous.name
@@ -349,8 +356,9 @@ class Engine:
         state = turn.state
         if state.flow in self._flows and state.step and state.flow is not None:
             step = self._flows[state.flow].flow.steps[state.step]
-            if step.extract is not None and ctx.files:
+            if step.accepts_files and ctx.files:
                 return await self._continue(turn, ctx, "")
+            return [Reply(say("file_not_now")), *self._pending_prompt(turn, ctx)]
         return [Reply(say("file_outside_flow"), self._menu_choices())]
 
 

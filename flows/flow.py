@@ -71,6 +71,8 @@ class Step:
     end: bool = False
     choices: Callable[[FlowContext], tuple[Choice, ...]] | None = None
     """Fallback buttons offered after repeated misses (besides those in the prompt)."""
+    accepts_files: bool = False
+    """The step takes an uploaded file as its answer (the roster)."""
     pause: bool = False
     """After its act, park the flow at the next step and leave it ("come back later")."""
 

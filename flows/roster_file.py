@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import openpyxl
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -47,6 +47,9 @@ from rules.roster import (
 
 CellValue = Any
 """A value as openpyxl or the csv module hands it over (str, int, float, datetime, ...)."""
+
+Target = Path | str | IO[bytes]
+"""Where a workbook is written: a path, or a binary buffer for a file sent in chat."""
 
 Progress = Callable[[int, int | None], None]
 """Called with (data rows read, rows expected or None when the file does not say)."""
@@ -560,7 +563,7 @@ def _instructions(policy: PolicyYear) -> list[str]:
     ]
 
 
-def write_template(path: Path | str, *, policy: PolicyYear) -> None:
+def write_template(path: Target, *, policy: PolicyYear) -> None:
     """The import template: sheet 参保名单 ready to fill, and sheet 填写说明."""
     workbook, _ = _template_workbook(policy, policy.roster.max_rows_per_file)
     guide = workbook.create_sheet(INSTRUCTIONS_SHEET)
@@ -573,16 +576,28 @@ def write_template(path: Path | str, *, policy: PolicyYear) -> None:
     workbook.save(path)
 
 
-def write_clean(path: Path | str, check: RosterCheck, *, policy: PolicyYear) -> int:
+def write_clean(path: Target, check: RosterCheck, *, policy: PolicyYear) -> int:
     """The rows without errors, normalized, in the template's layout. Rows with only
     warnings stay (an over-age employee is kept by confirming on the platform).
     Returns the number of people written."""
-    workbook, ws = _template_workbook(policy, len(check.people))
-    for index, person in enumerate(check.people, start=1):
+    return write_people(path, check.people, policy=policy)
+
+
+def write_people(target: Target, people: Sequence[Person], *, policy: PolicyYear) -> int:
+    """``people`` in the template's layout, numbered from 1: a file the platform imports."""
+    workbook, ws = _template_workbook(policy, len(people))
+    for index, person in enumerate(people, start=1):
         for column, value in enumerate(_clean_values(index, person), start=1):
             _put(ws.cell(index + 1, column), value)
-    workbook.save(path)
-    return len(check.people)
+    workbook.save(target)
+    return len(people)
+
+
+def workbook_bytes(write: Callable[[IO[bytes]], object]) -> bytes:
+    """The bytes of a workbook written by ``write`` (for sending in chat)."""
+    buffer = io.BytesIO()
+    write(buffer)
+    return buffer.getvalue()
 
 
 def _clean_values(index: int, person: Person) -> list[str | int]:
@@ -608,7 +623,7 @@ def _note(finding: RowFinding) -> str:
 
 
 def write_report(
-    path: Path | str,
+    path: Target,
     roster: RosterFile,
     check: RosterCheck,
     unit: UnitCheck | None = None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import cache
+from pathlib import Path
 
 from bot.bootstrap import build_engine
 from bot.settings import Settings
@@ -20,8 +21,8 @@ def faq_service() -> FaqService:
 
 
 def engine(storage: Storage | None = None, today: dt.date = dt.date(2023, 7, 10)) -> Engine:
-    settings = Settings(data_dir=__import__("pathlib").Path("/nonexistent"), db_url=None,
-                        today=today)  # fmt: skip
+    settings = Settings(data_dir=Path("/nonexistent"), db_url=None, today=today,
+                        secret_key="test-secret-key-0123456789")  # fmt: skip
     return build_engine(settings, storage or MemoryStorage(), faq_service())
 
 

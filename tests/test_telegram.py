@@ -135,7 +135,11 @@ async def test_start_shows_the_menu_as_buttons_and_commands_are_registered(libra
         api.message(1, "/start")
         texts = await api.wait_for_texts(1, 1)
         assert texts == [say("welcome")]
-        assert [d for _, d in api.last_buttons(1)][:2] == ["flow:quote", "flow:coverage"]
+        assert [d for _, d in api.last_buttons(1)][:3] == [
+            "flow:enroll",
+            "flow:quote",
+            "flow:coverage",
+        ]
         assert api.sent(1)[0].params["parse_mode"] == "HTML"
         (commands,) = [c.params["commands"] for c in api.called("setMyCommands")]
         assert [(c["command"], c["description"]) for c in commands] == list(COMMANDS)
@@ -248,6 +252,7 @@ ROSTER_CHECK = FlowEntry(
                 "upload",
                 prompt=lambda ctx: Reply("请上传参保名单"),
                 extract=_uploaded,
+                accepts_files=True,
                 transitions=("check",),
             ),
             Step("check", act=_check_roster, transitions=("done",)),

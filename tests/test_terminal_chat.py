@@ -39,8 +39,8 @@ def test_a_flow_resumes_in_a_new_process_on_the_same_database(tmp_path):
 
 
 def test_buttons_are_numbered_and_typing_the_number_picks_one(tmp_path):
-    out = chat(tmp_path, ["/start", "1"])
-    assert "  1. 保费测算" in out
+    out = chat(tmp_path, ["/start", "2"])
+    assert "  1. 我要参保" in out and "  2. 保费测算" in out
     assert "哪些保障项目" in out
 
 
