@@ -748,7 +748,7 @@ def _ask_count(key: str) -> Callable[[FlowContext], Reply]:
 
 async def _unit_check(ctx: FlowContext) -> list[Reply]:
     unit = check_unit(_enrolling(ctx), **_unit_check_args(ctx))
-    ctx.slots[ATTACHMENTS] = [[a.name, a.reason] for a in unit.attachments]
+    ctx.slots[ATTACHMENTS] = [[a.name, a.reason, a.conditional] for a in unit.attachments]
     text = say("enroll_unit_result", notes=unit.notes, attachments=unit.attachments)
     return [Reply(text)]
 
@@ -970,7 +970,7 @@ def _files(ctx: FlowContext, quote: UnitQuote, deadline: str) -> tuple[OutgoingF
         people=[(person.row, person.name, masked, cat) for person, cat, masked in people],
         deadline=deadline,
         policy=policy,
-        attachments=[tuple(a) for a in ctx.slots.get(ATTACHMENTS) or []],
+        attachments=[(a[0], a[1]) for a in ctx.slots.get(ATTACHMENTS) or []],
     )
     count = len(people)
     return (
@@ -1004,7 +1004,9 @@ def _checklist(ctx: FlowContext, quote: UnitQuote, deadline: str) -> list[str]:
     steps_.append(say("enroll_step_validate", kept=kept, passed=label["validation_passed"]))
     attachments = ctx.slots.get(ATTACHMENTS) or []
     if attachments:
-        names = "、".join(a[0] for a in attachments)
+        names = "、".join(a[0] for a in attachments if not a[2])
+        if any(a[2] for a in attachments):
+            names += say("enroll_supporting_documents") if names else say("enroll_supporting_only")
         ready = _working_day(submitted, review.attachments)
         steps_.append(
             say("enroll_step_attachments", names=names, review=label["attachment_review"],
@@ -1025,7 +1027,7 @@ def _checklist(ctx: FlowContext, quote: UnitQuote, deadline: str) -> list[str]:
         )  # fmt: skip
     steps_.append(
         say("enroll_step_pay", total=yuan(quote.total), deadline=deadline,
-            voucher_review=label["voucher_review"],
+            voucher_review=label["voucher_review"], submit=cn_date(submitted),
             ready=_working_day(submitted, review.voucher))
     )  # fmt: skip
     steps_.append(say("enroll_step_done", enrolled=label["enrolled"]))

@@ -678,6 +678,8 @@ SUPPORTING_DOCUMENTS: tuple[tuple[str, str], ...] = (
 class Attachment:
     name: str
     reason: str
+    conditional: bool = False
+    """Uploaded only if the unit's situation matches (a supporting document)."""
 
 
 @dataclass(frozen=True)
@@ -856,7 +858,7 @@ def check_unit(
         if not new_unit:
             attachments.append(Attachment(SEALED_STATEMENT, f"{reason}，续保单位须说明原因。"))
         attachments.extend(
-            Attachment(name, f"如{situation}，按实际情况上传此件。")
+            Attachment(name, f"如{situation}，按实际情况上传此件。", conditional=True)
             for name, situation in SUPPORTING_DOCUMENTS
         )
     if attachments:
