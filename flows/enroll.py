@@ -447,7 +447,8 @@ def _roster(text: str, ctx: FlowContext) -> str | None:
     if ctx.files:
         ctx.scratch["upload"] = next(iter(ctx.files.items()))
         return "uploaded"
-    if re.search(r"模板|template", normalize_text(text).lower()):
+    text = normalize_text(text)
+    if text == "模板" or (re.search(r"模板", text) and not _QUESTION.search(text)):
         return "template"
     return None
 
@@ -614,6 +615,8 @@ def _fix(text: str, ctx: FlowContext) -> str | None:
         ctx.scratch["upload"] = next(iter(ctx.files.items()))
         return "uploaded"
     text = normalize_text(text)
+    if wants_enrollment(text):
+        return None  # "继续参保": the engine says where we are
     done: list[str] = []
     ctx.scratch["fixed"] = done
     if text == "done" or re.fullmatch(

@@ -790,7 +790,7 @@ def check_unit(
             notes.append("新参保单位没有上年度参保人数，不做增减幅度校验。")
     elif last_year is not None and last_year > 0:
         change = check_change(last_year, people, policy)
-        direction = "减少" if change.change > 0 else "增加"
+        direction = "减少" if change.change > 0 else "增加" if change.change < 0 else "持平，变化"
         verdict = (
             f"在±{tolerance}以内，增减幅度校验通过。"
             if change.passes

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from bot.bootstrap import build_engine
 from bot.settings import Settings
@@ -13,6 +15,8 @@ from faq.kb import load_kb
 from flows.engine import Engine
 from flows.messages import Incoming, IncomingFile, Reply
 from flows.storage import ConversationKey, MemoryStorage, Storage
+
+from roster_builders import id_number, row_values, workbook
 
 
 @cache
@@ -40,6 +44,35 @@ def button(k: ConversationKey, value: str) -> Incoming:
 
 def upload(k: ConversationKey, name: str, data: bytes) -> Incoming:
     return Incoming(k, None, file=IncomingFile(name, data))
+
+
+def roster_upload(spec: dict[str, Any]) -> tuple[str, bytes]:
+    """A roster file from a conversation script's plain description (see
+    test_conversations): each person gets a distinct valid ID unless one is given."""
+    name = str(spec.get("file", "参保名单.xlsx"))
+    if "raw" in spec:
+        return name, str(spec["raw"]).encode("utf-8")
+    rows: list[dict[str, Any]] = [{} for _ in range(int(spec.get("people", 0)))]
+    rows += list(spec.get("rows", []))
+    lines = []
+    for i, person in enumerate(rows, start=1):
+        born = person.get("born", dt.date(1985, 1, 1) + dt.timedelta(days=97 * i))
+        if isinstance(born, str):
+            born = dt.date.fromisoformat(born)
+        female = person.get("sex") == "女"
+        number = person.get("id") or id_number(born, male=not female, seq=i)
+        lines.append(
+            row_values(
+                str(number),
+                seq=i,
+                name=str(person.get("name", f"员工{i}")),
+                sex=person.get("sex", ""),
+                si=person.get("si", "是"),
+            )
+        )
+    with tempfile.TemporaryDirectory() as folder:
+        path = workbook(Path(folder) / "roster.xlsx", lines)
+        return name, path.read_bytes()
 
 
 def joined(replies: list[Reply]) -> str:
