@@ -46,6 +46,12 @@ def upload(k: ConversationKey, name: str, data: bytes) -> Incoming:
     return Incoming(k, None, file=IncomingFile(name, data))
 
 
+def default_birth(index: int) -> dt.date:
+    """The birth date of the ``index``-th scripted person when the script gives none:
+    distinct for every row of the biggest roster, and nobody near the age limits."""
+    return dt.date(1975, 1, 1) + dt.timedelta(days=index)
+
+
 def roster_upload(spec: dict[str, Any]) -> tuple[str, bytes]:
     """A roster file from a conversation script's plain description (see
     test_conversations): each person gets a distinct valid ID unless one is given."""
@@ -56,7 +62,7 @@ def roster_upload(spec: dict[str, Any]) -> tuple[str, bytes]:
     rows += list(spec.get("rows", []))
     lines = []
     for i, person in enumerate(rows, start=1):
-        born = person.get("born", dt.date(1985, 1, 1) + dt.timedelta(days=97 * i))
+        born = person.get("born", default_birth(i))
         if isinstance(born, str):
             born = dt.date.fromisoformat(born)
         female = person.get("sex") == "女"

@@ -1,0 +1,197 @@
+"""Guided enrollment beyond the conversation scripts: the files a unit takes to the
+platform, what the database keeps of its people, erasure, and a big roster's progress."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+
+import openpyxl
+import pytest
+
+from flows.engine import Engine
+from flows.storage import ConversationKey, MemoryStorage, Storage
+from flows.storage_factory import open_storage
+from flows.vault import Vault
+
+from helpers import button, default_birth, engine, joined, key, roster_upload, text, upload
+from roster_builders import TEMPLATE_HEADER, id_number
+
+TODAY = dt.date(2023, 7, 10)
+BEFORE_ROSTER = ["我要参保", "没有", "今天", "有", "有", "填过了"]
+
+
+async def to_roster_step(bot: Engine, who: ConversationKey, unit: str = "上海测试有限公司") -> None:
+    for words in [*BEFORE_ROSTER, unit]:
+        await bot.handle(text(who, words))
+
+
+async def send_roster(bot: Engine, who: ConversationKey, spec: dict[str, object]) -> str:
+    name, data = roster_upload(spec)
+    return joined(await bot.handle(upload(who, name, data)))
+
+
+async def finish(bot: Engine, who: ConversationKey, last_year: str) -> list:
+    await bot.handle(button(who, "v:done"))
+    await bot.handle(text(who, last_year))
+    return await bot.handle(text(who, "A0 B0 C0"))
+
+
+def sheet_rows(data: bytes, sheet: str | None = None) -> list[tuple[object, ...]]:
+    workbook = openpyxl.load_workbook(io.BytesIO(data))
+    ws = workbook[sheet] if sheet else workbook.active
+    return [tuple(r) for r in ws.iter_rows(values_only=True)]
+
+
+async def state_json(storage: Storage, who: ConversationKey) -> str:
+    found = ""
+
+    class Peek(Exception):
+        pass
+
+    try:
+        async with storage.turn(who, None) as turn:
+            found = json.dumps(turn.state.to_json(), ensure_ascii=False)
+            raise Peek
+    except Peek:
+        pass
+    return found
+
+
+ROWS = {
+    "people": 3,
+    "rows": [
+        {"name": "王芳", "born": "1995-03-01", "sex": "女", "si": "否"},
+        {"name": "错号", "id": "3101011990010112"},
+    ],
+}
+
+
+async def test_the_clean_roster_imports_the_people_left_after_fixes_in_the_template_layout():
+    bot, who = engine(MemoryStorage(), TODAY), key()
+    await to_roster_step(bot, who)
+    await send_roster(bot, who, ROWS)
+    await bot.handle(text(who, "删除第6行"))
+    await bot.handle(text(who, "第5行设为在职"))
+    replies = await finish(bot, who, "4")
+    files = {f.name: f.data for r in replies for f in r.files}
+    rows = sheet_rows(files["参保名单（可导入）.xlsx"])
+    assert list(rows[0]) == TEMPLATE_HEADER
+    people = rows[1:]
+    assert [p[1] for p in people] == ["员工1", "员工2", "员工3", "王芳"]
+    assert [p[0] for p in people] == [1, 2, 3, 4]
+    # Full ID numbers, as text, so the platform imports them; 王芳 now has social insurance.
+    assert people[3][3] == id_number(dt.date(1995, 3, 1), male=False, seq=4)
+    assert people[3][7] == "是"
+    assert "合计：720元" in joined(replies)  # four 职保 people at 180
+
+
+async def test_the_summary_workbook_shows_masked_ids_and_each_persons_premium():
+    bot, who = engine(MemoryStorage(), TODAY), key()
+    await to_roster_step(bot, who)
+    await send_roster(bot, who, {"people": 2, "rows": [ROWS["rows"][0]]})
+    replies = await finish(bot, who, "3")
+    files = {f.name: f.data for r in replies for f in r.files}
+    summary = dict((r[0], r[1]) for r in sheet_rows(files["参保汇总.xlsx"], "参保汇总"))
+    assert summary["应缴保费合计"] == "430元"  # 2 x 180 + B0 55 + C0 15
+    assert summary["汇款账号"] == "31602300008022150"
+    people = sheet_rows(files["参保汇总.xlsx"], "参保人员")[1:]
+    assert [(p[1], p[4], p[5]) for p in people] == [
+        ("员工1", "A0、B0、C0", 180),
+        ("员工2", "A0、B0、C0", 180),
+        ("王芳", "B0、C0", 70),
+    ]
+    full = id_number(dt.date(1995, 3, 1), male=False, seq=3)
+    assert people[2][2] == full[:4] + "*" * 10 + full[-4:]
+    assert all(full not in str(cell) for row in people for cell in row)
+
+
+async def test_the_draft_keeps_no_full_id_number_and_drops_the_sealed_rows_after_the_summary():
+    storage = MemoryStorage()
+    bot, who = engine(storage, TODAY), key()
+    await to_roster_step(bot, who)
+    await send_roster(bot, who, {"people": 3})
+    numbers = [id_number(default_birth(i), seq=i) for i in (1, 2, 3)]
+    saved = await state_json(storage, who)
+    assert "sealed" in saved and all(n not in saved for n in numbers)
+    assert all(n not in line.text for line in await storage.transcript(who) for n in numbers)
+    await finish(bot, who, "3")
+    assert '"sealed"' not in await state_json(storage, who)
+
+
+def test_sealed_rows_open_only_under_the_same_secret_and_unaltered():
+    vault = Vault(b"a-secret-of-enough-length")
+    token = vault.seal([[2, "张三", "310101199001010011"]])
+    assert vault.unseal(token) == [[2, "张三", "310101199001010011"]]
+    assert "310101199001010011" not in token
+    assert Vault(b"another-secret-of-length").unseal(token) is None
+    assert vault.unseal(token[:-4] + "AAAA") is None
+    assert vault.id_hash("310101199001010011") != Vault(b"another-secret-x").id_hash(
+        "310101199001010011"
+    )
+
+
+async def test_forget_releases_the_ids_so_another_unit_can_enroll_them():
+    storage = MemoryStorage()
+    bot = engine(storage, TODAY)
+    first, second = key("u1"), key("u2")
+    await to_roster_step(bot, first, "甲公司")
+    await send_roster(bot, first, {"people": 2})
+    await to_roster_step(bot, second, "乙公司")
+    assert "已在“甲公司”的参保草稿中" in await send_roster(bot, second, {"people": 2})
+    assert "已删除" in joined(await bot.handle(text(first, "删除我的数据")))
+    again = await send_roster(bot, second, {"people": 2})
+    assert "甲公司" not in again and "名单没有问题" in again
+
+
+async def test_the_draft_survives_a_restart_on_sqlite(tmp_path):
+    storage = await open_storage(None, tmp_path)
+    try:
+        who = key()
+        bot = engine(storage, TODAY)
+        await to_roster_step(bot, who)
+        assert "第5行" in await send_roster(bot, who, {"people": 3, "rows": [ROWS["rows"][1]]})
+    finally:
+        await storage.close()
+    storage = await open_storage(None, tmp_path)
+    try:
+        bot = engine(storage, TODAY)  # a new process on the same database file
+        resumed = joined(await bot.handle(text(who, "继续参保")))
+        assert "接着上次的" in resumed and "第5行" in resumed
+        await bot.handle(text(who, "删除第5行"))
+        replies = await finish(bot, who, "3")
+        assert "合计：540元" in joined(replies)
+        assert any(f.name == "参保名单（可导入）.xlsx" for r in replies for f in r.files)
+    finally:
+        await storage.close()
+
+
+async def test_a_big_roster_reports_progress_while_it_is_checked():
+    bot, who = engine(MemoryStorage(), TODAY), key()
+    await to_roster_step(bot, who)
+    shown: list[str] = []
+
+    async def progress(line: str) -> None:
+        shown.append(line)
+
+    name, data = roster_upload({"people": 1200})
+    replies = await bot.handle(upload(who, name, data), progress=progress)
+    assert "共1200行，可以参保1200人" in joined(replies)
+    assert shown and shown[0].startswith("正在检查名单：已读取")
+    assert any("1000" in line for line in shown)
+
+
+@pytest.mark.parametrize(
+    ("spec", "said"),
+    [
+        ({"raw": ""}, "空"),
+        ({"raw": "PK\x03\x04broken zip"}, "打不开"),
+        ({"file": "名单.xls", "raw": "\xd0\xcf\x11\xe0"}, "xlsx"),
+    ],
+)
+async def test_a_file_the_checks_cannot_read_is_explained_and_the_roster_asked_again(spec, said):
+    bot, who = engine(MemoryStorage(), TODAY), key()
+    await to_roster_step(bot, who)
+    answer = await send_roster(bot, who, spec)
+    assert said in answer and "Excel" in answer
