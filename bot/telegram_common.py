@@ -680,7 +680,9 @@ class TelegramChannel:
                 await self.send_replies(event.chat_id, [Reply(message)])
                 return
             await self._quietly(self.api.send_action(event.chat_id, "typing"))
-            replies = await self.engine.handle(message)
+            # A roster of thousands of rows takes seconds: show its progress meanwhile.
+            progress = self.progress(event.chat_id) if message.file is not None else None
+            replies = await self.engine.handle(message, progress=progress)
             await self.send_replies(event.chat_id, replies)
         except Exception:
             self._seen.discard(event.update_id)

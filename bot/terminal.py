@@ -85,5 +85,15 @@ async def run_terminal(
             continue
         if not interactive:
             stdout.write(f"{PROMPT}{line.strip()}\n")
-        stdout.write(render(await engine.handle(message), out_dir))
+
+        async def progress(status: str) -> None:
+            stdout.write(f"\r{status}")
+            stdout.flush()
+
+        # Progress is redrawn in place on a terminal; a replayed script gets the result only.
+        shown = progress if interactive and message.file is not None else None
+        replies = await engine.handle(message, progress=shown)
+        if shown is not None:
+            stdout.write("\n")
+        stdout.write(render(replies, out_dir))
         stdout.flush()

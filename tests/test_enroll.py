@@ -22,7 +22,9 @@ TODAY = dt.date(2023, 7, 10)
 BEFORE_ROSTER = ["我要参保", "没有", "今天", "有", "有", "填过了"]
 
 
-async def to_roster_step(bot: Engine, who: ConversationKey, unit: str = "上海测试有限公司") -> None:
+async def to_roster_step(
+    bot: Engine, who: ConversationKey, unit: str = "上海测试有限公司"
+) -> None:
     for words in [*BEFORE_ROSTER, unit]:
         await bot.handle(text(who, words))
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from flows.storage_factory import open_storage
 
-from helpers import engine, joined, key, text
+from helpers import engine, joined, key, roster_upload, text
 
 HUBAO = str(Path(sys.executable).with_name("hubao"))
 
@@ -61,3 +61,19 @@ async def test_forget_erases_the_transcript_and_keeps_nothing_personal(tmp_path)
         assert await storage.transcript(who) == []
     finally:
         await storage.close()
+
+
+def test_a_small_unit_enrolls_in_the_terminal_chat_and_gets_its_files(tmp_path):
+    name, data = roster_upload({"people": 3})
+    roster = tmp_path / name
+    roster.write_bytes(data)
+    out = tmp_path / "out"
+    lines = ["我要参保", "没有", "今天", "1", "1", "1", "上海终端测试有限公司"]
+    first = chat(tmp_path, lines, "--out", str(out))
+    assert "Excel" in first
+    # The handler comes back later (a new process) with the roster file.
+    second = chat(tmp_path, [f"/upload {roster}", "下一步", "3", "A0 B0 C0"], "--out", str(out))
+    assert "共3行，可以参保3人" in second and "合计：540元" in second
+    assert (out / "参保名单（可导入）.xlsx").exists() and (out / "参保汇总.xlsx").exists()
+    key_file = tmp_path / "secret.key"
+    assert key_file.exists() and key_file.stat().st_mode & 0o077 == 0
