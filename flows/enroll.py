@@ -19,6 +19,7 @@ clean roster are sealed by the vault and dropped once the summary is delivered.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -32,7 +33,7 @@ from flows.enroll_files import (
     summary_workbook_bytes,
     template_bytes,
 )
-from flows.extract import cn_int, extract_date, extract_plans, extract_yes_no, normalize_text
+from flows.extract import cn_int, extract_choice, extract_day, extract_plans, normalize_text
 from flows.flow import Flow, FlowContext, Invalid, Step, steps
 from flows.messages import Choice, OutgoingFile, Reply
 from flows.quote_text import render_quote
@@ -222,12 +223,9 @@ def _after_intro(ctx: FlowContext) -> str:
 
 
 def _joined(text: str, ctx: FlowContext) -> bool | None:
-    text = normalize_text(text)
-    if re.search(r"没参加|没有参加|未参加|没办|没有办|第一次", text):
-        return False
-    if re.search(r"参加过|参加了|办过|办了", text):
-        return True
-    return extract_yes_no(text)
+    return extract_choice(
+        text, no=r"没参加|没有参加|未参加|没办|没有办|第一次", yes=r"参加过|参加了|办过|办了"
+    )
 
 
 def _ask_joined(ctx: FlowContext) -> Reply:
@@ -254,10 +252,8 @@ def _fixed(text: str, ctx: FlowContext) -> list[str] | None:
 
 
 def _submit(text: str, ctx: FlowContext) -> str | None:
-    day = extract_date(text, ctx.today)
+    day = extract_day(text, ctx.today)
     if day is None:
-        if re.fullmatch(r"\s*\d+(\.\d+)?\s*", normalize_text(text)):
-            raise Invalid(say("not_a_date", value=text.strip()))
         return None
     policy = _policy(ctx)
     if day < ctx.today:
@@ -477,14 +473,22 @@ async def _read_upload(ctx: FlowContext, name: str, data: bytes) -> RosterFile |
     if progress is None:
         return await asyncio.to_thread(read_roster_bytes, data, name, policy=policy)
     loop = asyncio.get_running_loop()
+    shown: list[concurrent.futures.Future[None]] = []
 
     def report(done: int, total: int | None) -> None:
+        # One update at a time, in order: while one is on its way, later counts are skipped.
+        if shown and not shown[-1].done():
+            return
+
         async def show() -> None:
             await progress(say("enroll_reading", done=done, total=total))
 
-        asyncio.run_coroutine_threadsafe(show(), loop)
+        shown.append(asyncio.run_coroutine_threadsafe(show(), loop))
 
-    return await asyncio.to_thread(read_roster_bytes, data, name, policy=policy, progress=report)
+    roster = await asyncio.to_thread(read_roster_bytes, data, name, policy=policy, progress=report)
+    if shown:  # the last update lands before the result does
+        await asyncio.wrap_future(shown[-1])
+    return roster
 
 
 async def _check_roster(ctx: FlowContext) -> list[Reply]:

@@ -11,6 +11,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from flows.flow import Invalid
+from flows.texts import say
 from rules.policy import PolicyYear
 
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
@@ -169,6 +171,26 @@ def date_in_policy(day: dt.date, policy: PolicyYear) -> bool:
 
 _NO = re.compile(r"^(不是|不要|不用|没有|没|无|否|不|no|n|nope|还没有?|不需要|不对|忘了|忘记了?)")
 _YES = re.compile(r"^(是的?|对|好的?|要|有的?|嗯+|可以|行|确认|yes|y|ok|okay|没问题|当然|已经?)")
+
+
+def extract_day(text: str, today: dt.date) -> dt.date | None:
+    """Like ``extract_date``, but a bare number ("15", "20230715") is refused with how to
+    write a date, rather than read as nothing."""
+    day = extract_date(text, today)
+    if day is None and re.fullmatch(r"\s*\d+(\.\d+)?\s*", normalize_text(text)):
+        raise Invalid(say("not_a_date", value=text.strip()))
+    return day
+
+
+def extract_choice(text: str, no: str, yes: str) -> bool | None:
+    """Yes or no from the answer's own words first (``no`` and ``yes`` patterns, the
+    negative tried first since "没有X" contains "有X"), then from a plain 是/不是."""
+    text = normalize_text(text)
+    if re.search(no, text):
+        return False
+    if re.search(yes, text):
+        return True
+    return extract_yes_no(text)
 
 
 def extract_yes_no(text: str) -> bool | None:

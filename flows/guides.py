@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from flows.extract import extract_date, extract_yes_no, normalize_text
+from flows.extract import extract_choice, extract_date, normalize_text
 from flows.flow import Flow, FlowContext, Invalid, Step, asking, prefill_slots, steps
 from flows.messages import Choice, Reply
 from flows.texts import say
@@ -79,12 +79,9 @@ COVERAGE = Flow(
 
 
 def _has_union(text: str, ctx: FlowContext) -> bool | None:
-    text = normalize_text(text)
-    if re.search(r"没有?工会|无工会|未建会|没建会", text):
-        return False
-    if re.search(r"有工会|有上级工会|建会", text):
-        return True
-    return extract_yes_no(text)
+    return extract_choice(
+        text, no=r"没有?工会|无工会|未建会|没建会", yes=r"有工会|有上级工会|建会"
+    )
 
 
 def _ask_union(ctx: FlowContext) -> Reply:

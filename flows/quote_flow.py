@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from collections.abc import Callable
 
-from flows.extract import extract_date, extract_head_count, extract_plans, normalize_text
+from flows.extract import extract_day, extract_head_count, extract_plans, normalize_text
 from flows.flow import Flow, FlowContext, Invalid, Step, asking, prefill_slots, steps
 from flows.messages import Choice, Reply
 from flows.quote_text import render_quote
@@ -61,10 +61,8 @@ def _people(text: str, ctx: FlowContext) -> dict[str, int] | None:
 
 
 def _start(text: str, ctx: FlowContext) -> str | None:
-    day = extract_date(text, ctx.today)
+    day = extract_day(text, ctx.today)
     if day is None:
-        if re.fullmatch(r"\s*\d+(\.\d+)?\s*", normalize_text(text)):
-            raise Invalid(say("not_a_date", value=text.strip()))
         return None
     try:
         policy_for_coverage_date(day)
