@@ -33,7 +33,13 @@ from flows.enroll_files import (
     summary_workbook_bytes,
     template_bytes,
 )
-from flows.extract import cn_int, extract_choice, extract_day, extract_plans, normalize_text
+from flows.extract import (
+    cn_int,
+    extract_choice,
+    extract_day,
+    extract_plans,
+    normalize_text,
+)
 from flows.flow import Flow, FlowContext, Invalid, Step, steps
 from flows.messages import Choice, OutgoingFile, Reply
 from flows.quote_text import render_quote
@@ -71,7 +77,7 @@ FILE, ROWS, ATTACHMENTS, PLANS, CODE_VALUE = "file", "rows", "attachments", "pla
 
 SHOWN_LINES = 12
 """Roster problems listed in chat; the annotated workbook has all of them."""
-UNIT_NAME_CHARS = (2, 60)
+UNIT_NAME_CHARS = (4, 60)
 MAX_COUNT = 1_000_000
 CLEAN_FILE = "参保名单（可导入）.xlsx"
 SUMMARY_FILE = "参保汇总.xlsx"
@@ -611,7 +617,27 @@ def _ask_fix(ctx: FlowContext) -> Reply:
     return Reply(text, tuple(choices))
 
 
-_ROW_NUMBERS = re.compile(r"\d+")
+_ROW_RANGE = re.compile(r"(\d{1,5})\s*(?:-|~|－|到|至)\s*(\d{1,5})")
+_ROW_NUMBER = re.compile(r"(?<!\d)\d{1,5}(?!\d)")
+_ACTION = re.compile(r"删|移除|去掉|不要|剔除|去除|保留|缴金|在缴|确认|留下|在职|有社保")
+
+
+def _row_numbers(text: str) -> list[int]:
+    """ "删除第3、5行", "删除3到5行" -> [3, 5] and [3, 4, 5]."""
+    rows: list[int] = []
+    for first, last in _ROW_RANGE.findall(text):
+        rows += range(int(first), int(last) + 1) if int(last) - int(first) < 5000 else []
+    text = _ROW_RANGE.sub(" ", text)
+    rows += [int(n) for n in _ROW_NUMBER.findall(text)]
+    return list(dict.fromkeys(rows))
+
+
+def _rows_named(text: str, ctx: FlowContext) -> list[int] | None:
+    """ "删除张三": the rows of the people named, when the message says what to do."""
+    if not _ACTION.search(text):
+        return None
+    rows = [row for row, name in _names(ctx).items() if name and name in text]
+    return rows or None
 
 
 def _fix(text: str, ctx: FlowContext) -> str | None:
@@ -642,9 +668,12 @@ def _fix(text: str, ctx: FlowContext) -> str | None:
             if _category(p) is Category.OVER_AGE:
                 _keep(ctx, p["row"], done)
         return "changed"
-    if not re.search(r"行", text):
+    if re.search(r"\d{15,}", text):
+        # A new ID number typed in chat: it belongs in the file, checked with its row.
+        raise Invalid(say("enroll_fix_id_in_chat"))
+    rows = _rows_named(text, ctx) if not re.search(r"行", text) else _row_numbers(text)
+    if rows is None:
         return None  # not about rows: perhaps a question, answered in place
-    rows = [int(n) for n in _ROW_NUMBERS.findall(text)]
     if not rows:
         raise Invalid(say("enroll_fix_no_rows"))
     known = {p["row"] for p in _people(ctx)} | {int(r) for r in ctx.slots.get(ERRORS, {})}
