@@ -139,13 +139,13 @@ async def test_forget_releases_the_ids_so_another_unit_can_enroll_them():
     storage = MemoryStorage()
     bot = engine(storage, TODAY)
     first, second = key("u1"), key("u2")
-    await to_roster_step(bot, first, "甲公司")
+    await to_roster_step(bot, first, "甲贸易公司")
     await send_roster(bot, first, {"people": 2})
-    await to_roster_step(bot, second, "乙公司")
-    assert "已在“甲公司”的参保草稿中" in await send_roster(bot, second, {"people": 2})
+    await to_roster_step(bot, second, "乙贸易公司")
+    assert "已在“甲贸易公司”的参保草稿中" in await send_roster(bot, second, {"people": 2})
     assert "已删除" in joined(await bot.handle(text(first, "删除我的数据")))
     again = await send_roster(bot, second, {"people": 2})
-    assert "甲公司" not in again and "名单没有问题" in again
+    assert "甲贸易公司" not in again and "名单没有问题" in again
 
 
 async def test_the_draft_survives_a_restart_on_sqlite(tmp_path):
