@@ -76,6 +76,7 @@ MODE, YEAR, PEOPLE, ERRORS, SEALED = "mode", "year", "people", "errors", "sealed
 FILE, ROWS, ATTACHMENTS, PLANS, CODE_VALUE = "file", "rows", "attachments", "plans", "code_no"
 
 SHOWN_LINES = 12
+SHOWN_REMOVALS = 5
 """Roster problems listed in chat; the annotated workbook has all of them."""
 UNIT_NAME_CHARS = (4, 60)
 MAX_COUNT = 1_000_000
@@ -660,13 +661,11 @@ def _fix(text: str, ctx: FlowContext) -> str | None:
     if text == "drop-problems" or re.search(
         r"(所有|全部).{0,6}(问题|错误).{0,4}删|删.{0,4}(所有|全部).{0,6}(问题|错误)", text
     ):
-        for row, _ in _problems(ctx):
-            _remove(ctx, row, done)
+        _remove(ctx, [row for row, _ in _problems(ctx)], done)
         return "changed"
     if text == "keep-over-age" or re.search(r"(超龄).{0,6}(都|全部)保留|(都|全部)保留", text):
-        for p in _people(ctx):
-            if _category(p) is Category.OVER_AGE:
-                _keep(ctx, p["row"], done)
+        over = [p["row"] for p in _people(ctx) if _category(p) is Category.OVER_AGE]
+        _keep(ctx, over, done)
         return "changed"
     if re.search(r"\d{15,}", text):
         # A new ID number typed in chat: it belongs in the file, checked with its row.
@@ -681,47 +680,57 @@ def _fix(text: str, ctx: FlowContext) -> str | None:
     if unknown:
         raise Invalid(say("enroll_fix_unknown_row", rows="、".join(map(str, unknown))))
     if re.search(r"删|移除|去掉|不要|剔除|去除", text):
-        action = _remove
+        _remove(ctx, rows, done)
     elif re.search(r"设为在职|设置在职|设成在职|改为在职|有社保|改成是|改为是", text):
-        action = _set_in_service
+        _set_in_service(ctx, rows, done)
     elif re.search(r"保留|缴金|在缴|确认|留下", text):
-        action = _keep
+        _keep(ctx, rows, done)
     else:
         raise Invalid(say("enroll_fix_what", rows="、".join(map(str, rows))))
-    for row in rows:
-        action(ctx, row, done)
     return "changed"
 
 
-def _person(ctx: FlowContext, row: int) -> dict[str, Any] | None:
-    return next((p for p in _people(ctx) if p["row"] == row), None)
+def _chosen_people(ctx: FlowContext, rows: Sequence[int]) -> list[dict[str, Any]]:
+    """The people of ``rows``; a row with errors has none to decide for: say so."""
+    by_row = {p["row"]: p for p in _people(ctx)}
+    for row in rows:
+        if row not in by_row:
+            raise Invalid(say("enroll_fix_error_row", row=row))
+    return [by_row[row] for row in rows]
 
 
-def _remove(ctx: FlowContext, row: int, done: list[str]) -> None:
-    name = _names(ctx).get(row, "")
-    ctx.slots.get(ERRORS, {}).pop(str(row), None)
-    ctx.slots[PEOPLE] = [p for p in _people(ctx) if p["row"] != row]
-    done.append(say("enroll_fix_removed", row=row, name=name))
+def _remove(ctx: FlowContext, rows: Sequence[int], done: list[str]) -> None:
+    names, gone = _names(ctx), set(rows)
+    errors = ctx.slots.get(ERRORS, {})
+    for row in gone:
+        errors.pop(str(row), None)
+    ctx.slots[PEOPLE] = [p for p in _people(ctx) if p["row"] not in gone]
+    if len(rows) > SHOWN_REMOVALS:
+        done.append(say("enroll_fix_removed_many", rows=len(rows)))
+        return
+    done += [say("enroll_fix_removed", row=row, name=names.get(row, "")) for row in rows]
 
 
-def _keep(ctx: FlowContext, row: int, done: list[str]) -> None:
-    person = _person(ctx, row)
-    if person is None:
-        raise Invalid(say("enroll_fix_error_row", row=row))
-    if not (person["over"] and person["si"]):
-        raise Invalid(say("enroll_fix_not_over", row=row))
-    person["keep"] = True
-    done.append(say("enroll_fix_kept", row=row, name=_names(ctx).get(row, "")))
+def _keep(ctx: FlowContext, rows: Sequence[int], done: list[str]) -> None:
+    people, names = _chosen_people(ctx, rows), _names(ctx)
+    for person in people:  # all checked before any is changed
+        if not (person["over"] and person["si"]):
+            raise Invalid(say("enroll_fix_not_over", row=person["row"]))
+    for person in people:
+        person["keep"] = True
+        done.append(say("enroll_fix_kept", row=person["row"], name=names.get(person["row"], "")))
 
 
-def _set_in_service(ctx: FlowContext, row: int, done: list[str]) -> None:
-    person = _person(ctx, row)
-    if person is None:
-        raise Invalid(say("enroll_fix_error_row", row=row))
-    if person["si"]:
-        raise Invalid(say("enroll_fix_already_si", row=row))
-    person["si"] = True
-    done.append(say("enroll_fix_in_service", row=row, name=_names(ctx).get(row, "")))
+def _set_in_service(ctx: FlowContext, rows: Sequence[int], done: list[str]) -> None:
+    people, names = _chosen_people(ctx, rows), _names(ctx)
+    for person in people:
+        if person["si"]:
+            raise Invalid(say("enroll_fix_already_si", row=person["row"]))
+    for person in people:
+        person["si"] = True
+        done.append(
+            say("enroll_fix_in_service", row=person["row"], name=names.get(person["row"], ""))
+        )
 
 
 async def _fixed_in_chat(ctx: FlowContext) -> list[Reply]:
