@@ -22,10 +22,12 @@ PROMPT = "您> "
 def render(replies: Iterable[Reply], out_dir: Path) -> str:
     """Replies as plain text: choices numbered, files saved and named."""
     lines: list[str] = []
+    number = 0  # one numbering across the turn's replies, as the engine counts them
     for reply in replies:
         lines.append(reply.text)
-        for i, choice in enumerate(reply.choices, 1):
-            lines.append(f"  {i}. {choice.label}")
+        for choice in reply.choices:
+            number += 1
+            lines.append(f"  {number}. {choice.label}")
         for f in reply.files:
             out_dir.mkdir(parents=True, exist_ok=True)
             path = out_dir / Path(f.name).name

@@ -77,3 +77,9 @@ def test_a_small_unit_enrolls_in_the_terminal_chat_and_gets_its_files(tmp_path):
     assert (out / "参保名单（可导入）.xlsx").exists() and (out / "参保汇总.xlsx").exists()
     key_file = tmp_path / "secret.key"
     assert key_file.exists() and key_file.stat().st_mode & 0o077 == 0
+
+
+def test_choices_are_numbered_across_a_turns_replies_as_typing_picks_them(tmp_path):
+    out = chat(tmp_path, ["我要参保", "/help", "7"])
+    assert "  5. 批次状态怎么办" in out and "  7. 没参加过" in out
+    assert out.rstrip().endswith("2. 明天（2023年7月11日）")
