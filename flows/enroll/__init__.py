@@ -1,0 +1,34 @@
+"""Guided enrollment for small units (我要参保), end to end in chat.
+
+1. Where the unit stands: today's date decides centralized or instant enrollment; an
+   instant unit that joined centralized enrollment keeps its plans; the submission date
+   fixes the coverage start.
+2. The platform's prerequisites: account, enrollment code, operator details, each "no"
+   answered with the path and the review dates; the user continues or comes back later.
+3. The roster: the template on request, the upload checked row by row, fixes by re-upload
+   or in chat, the unit checks and the attachments they call for.
+4. Plans, one series at a time, with the rules applied and the running premium.
+5. The summary: premium per person and in total, dates, account, deadlines, files, and
+   the numbered clicks on the platform.
+
+The draft lives in the flow's slots (parked when the user leaves, so "继续参保" resumes
+it). People are kept as keyed ID hashes and masked numbers; the rows needed to write the
+clean roster are sealed by the vault and dropped once the summary is delivered.
+"""
+
+from __future__ import annotations
+
+from flows.enroll import plans, roster, setup, summary
+from flows.enroll.draft import wants_enrollment
+from flows.flow import Flow, steps
+
+ENROLL = Flow(
+    name="enroll",
+    title="参保办理",
+    start="intro",
+    prefill=plans.prefill_plans,
+    resumable=True,
+    steps=steps(*setup.STEPS, *roster.STEPS, *plans.STEPS, *summary.STEPS),
+)
+
+__all__ = ["ENROLL", "wants_enrollment"]

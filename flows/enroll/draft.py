@@ -1,0 +1,186 @@
+"""The enrollment draft: its slots, and the facts the steps read from them.
+
+Everything here is JSON in the conversation's slots: dates as ISO strings, people as
+dicts with a keyed ID hash, the masked number and the decisions made in chat."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from flows.extract import (
+    normalize_text,
+)
+from flows.flow import FlowContext
+from flows.messages import Choice
+from flows.storage import PersonClaim
+from flows.texts import say
+from flows.vault import Vault
+from rules.dates import Mode, add_working_days, coverage_period
+from rules.errors import CalendarUnavailable
+from rules.fmt import cn_date
+from rules.ids import DocType, Sex
+from rules.people import Category
+from rules.policy import PolicyYear, Series, policy_for_enrollment_date
+from rules.roster import Person
+
+# Slots. Answers to questions carry the step's name; the draft's own data is prefixed.
+JOINED, FIXED, SUBMIT = "joined", "fixed_plans", "submit"
+ACCOUNT, CODE, OPERATOR, UNIT, WAIT = "account", "code", "operator", "unit", "wait"
+ROSTER, FIX, LAST_YEAR, SI_PAYERS = "roster", "roster_ok", "last_year", "si_payers"
+SERIES: tuple[Series, ...] = ("A", "B", "C")
+PLAN_SLOTS = {s: f"plan_{s}" for s in SERIES}
+MODE, YEAR, PEOPLE, ERRORS, SEALED = "mode", "year", "people", "errors", "sealed"
+FILE, ROWS, ATTACHMENTS, PLANS, CODE_VALUE = "file", "rows", "attachments", "plans", "code_no"
+
+SHOWN_LINES = 12
+"""Roster problems listed in chat; the annotated workbook has all of them."""
+SHOWN_REMOVALS = 5
+"""Rows removed at once that are named one by one; more are counted."""
+UNIT_NAME_CHARS = (4, 60)
+MAX_COUNT = 1_000_000
+CLEAN_FILE = "参保名单（可导入）.xlsx"
+SUMMARY_FILE = "参保汇总.xlsx"
+
+QUESTION = re.compile(r"[?？]|怎么|如何|什么|哪|吗|呢|多少|能否|可不可以|是否")
+
+
+def wants_enrollment(text: str) -> bool:
+    """ "我要参保", "我要给员工参保", "继续参保", "开始办理参保": not questions about it."""
+    text = normalize_text(text)
+    if len(text) > 20 or QUESTION.search(text):
+        return False
+    return bool(
+        re.search(r"(我要|我想|想|要|帮我|给|开始|继续|接着|办理?).{0,8}(参保|投保)", text)
+    )
+
+
+# --- the draft's facts ----------------------------------------------------------------
+
+
+def policy_of(ctx: FlowContext) -> PolicyYear:
+    return policy_for_enrollment_date(ctx.today)
+
+
+def mode_of(ctx: FlowContext) -> Mode:
+    return Mode(ctx.slots[MODE])
+
+
+def submitted_on(ctx: FlowContext) -> dt.date:
+    return dt.date.fromisoformat(ctx.slots[SUBMIT])
+
+
+def start_of(ctx: FlowContext) -> dt.date:
+    return coverage_period(submitted_on(ctx)).start
+
+
+def fixed_plans_of(ctx: FlowContext) -> list[str] | None:
+    return ctx.slots.get(FIXED) if ctx.slots.get(JOINED) else None
+
+
+def people_of(ctx: FlowContext) -> list[dict[str, Any]]:
+    people: list[dict[str, Any]] = ctx.slots.setdefault(PEOPLE, [])
+    return people
+
+
+def category_of(person: dict[str, Any]) -> Category:
+    """The person's category after the decisions made in chat."""
+    if not person["si"]:
+        return Category.NON_ZHIBAO
+    if person["over"] and not person["keep"]:
+        return Category.OVER_AGE
+    return Category.ZHIBAO
+
+
+def counts_of(ctx: FlowContext) -> dict[Category, int]:
+    counts = {Category.ZHIBAO: 0, Category.NON_ZHIBAO: 0}
+    for person in people_of(ctx):
+        category = category_of(person)
+        if category in counts and not person.get("conflict"):
+            counts[category] += 1
+    return counts
+
+
+def vault_of(ctx: FlowContext) -> Vault:
+    vault = ctx.services.get("vault")
+    if not isinstance(vault, Vault):
+        raise RuntimeError("the enrollment flow needs a vault service")
+    return vault
+
+
+def sealed_people(ctx: FlowContext) -> dict[int, Person] | None:
+    """The roster rows sealed at upload, by row, or None if they cannot be opened."""
+    token = ctx.slots.get(SEALED)
+    rows = vault_of(ctx).unseal(token) if isinstance(token, str) else None
+    if not isinstance(rows, list):
+        return None
+    out = {}
+    for r in rows:
+        row, name, doc, number, sex, birth, phone, si, category = r
+        out[row] = Person(
+            row=row,
+            name=name,
+            doc_type=DocType(doc),
+            number=number,
+            sex=Sex(sex),
+            birth_date=dt.date.fromisoformat(birth),
+            phone=phone,
+            has_social_insurance=si,
+            category=Category(category),
+        )
+    return out
+
+
+def seal_rows(people: Iterable[Person]) -> list[list[Any]]:
+    return [
+        [p.row, p.name, p.doc_type.value, p.number, p.sex.value, p.birth_date.isoformat(),
+         p.phone, p.has_social_insurance, p.category.value]
+        for p in people
+    ]  # fmt: skip
+
+
+def names_of(ctx: FlowContext) -> dict[int, str]:
+    sealed = sealed_people(ctx) or {}
+    return {row: p.name for row, p in sealed.items()}
+
+
+def claim_ids(ctx: FlowContext) -> None:
+    """This draft's people claim their IDs for the year (one enrollment per ID per year)."""
+    claims = tuple(
+        PersonClaim(p["hash"], p["masked"]) for p in people_of(ctx) if not p.get("conflict")
+    )
+    ctx.turn.claims = (ctx.slots[YEAR], ctx.slots[UNIT], claims)
+
+
+def working_day(start: dt.date, days: int) -> str | None:
+    """The date a review of ``days`` working days ends, or None without a calendar."""
+    try:
+        return cn_date(add_working_days(start, days))
+    except CalendarUnavailable:
+        return None
+
+
+def answer_extractor(
+    patterns: Sequence[tuple[str, str]],
+) -> Callable[[str, FlowContext], str | None]:
+    """An extractor mapping the first matching pattern (or a button value) to its answer."""
+    values = {value for value, _ in patterns}
+
+    def extract(text: str, ctx: FlowContext) -> str | None:
+        text = normalize_text(text)
+        if text in values:
+            return text
+        if QUESTION.search(text):
+            return None  # a side question, answered by the knowledge base
+        for value, pattern in patterns:
+            if re.search(pattern, text):
+                return value
+        return None
+
+    return extract
+
+
+def buttons(*pairs: tuple[str, str]) -> tuple[Choice, ...]:
+    return tuple(Choice(say(label), f"v:{value}") for label, value in pairs)

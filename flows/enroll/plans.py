@@ -1,0 +1,187 @@
+"""Step 4: plans, one series at a time, with the running premium; the whole selection is
+checked against the rules before the summary."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+
+from flows.enroll.draft import (
+    FIX,
+    PLAN_SLOTS,
+    PLANS,
+    SERIES,
+    category_of,
+    counts_of,
+    fixed_plans_of,
+    names_of,
+    people_of,
+    policy_of,
+    start_of,
+)
+from flows.extract import extract_plans, normalize_text
+from flows.flow import FlowContext, Invalid, Step
+from flows.messages import Choice, Reply
+from flows.texts import say
+from rules.fmt import yuan
+from rules.people import Category
+from rules.plans import check_selection
+from rules.policy import Series
+from rules.premium import UnitQuote, person_premium, quote_unit
+
+
+def _chosen(ctx: FlowContext) -> list[str]:
+    fixed = fixed_plans_of(ctx)
+    if fixed:
+        return list(fixed)
+    return [code for s in SERIES for code in ctx.slots.get(PLAN_SLOTS[s]) or []]
+
+
+def _running(ctx: FlowContext, plans: Sequence[str]) -> str:
+    """The premium of the plans chosen so far, per category present and in total."""
+    if not plans:
+        return ""
+    policy, start = policy_of(ctx), start_of(ctx)
+    cats, total = [], Decimal(0)
+    for category, people in counts_of(ctx).items():
+        if not people:
+            continue
+        each = person_premium(plans, category, start, policy).total
+        total += each * people
+        label = "职保在职" if category is Category.ZHIBAO else "非职保"
+        cats.append({"label": label, "each": yuan(each), "people": people})
+    return say("enroll_running", plans="+".join(plans), cats=cats, total=yuan(total))
+
+
+def _series_plan(series: Series) -> Callable[[str, FlowContext], list[str] | None]:
+    def extract(text: str, ctx: FlowContext) -> list[str] | None:
+        text = normalize_text(text)
+        codes = extract_plans(text)
+        mine = [c for c in codes or () if c.startswith(series)]
+        if not mine:
+            if codes is None and re.search(r"^(不选|不要|不参加|跳过|都不|无|没有|none)", text):
+                return []
+            if codes:
+                return None  # other series' codes: the prefill takes them
+            return None
+        policy = policy_of(ctx)
+        enhanced = [c for c in mine if not policy.plan(c).is_basic]
+        if len(enhanced) > 1:
+            raise Invalid(say("enroll_plan_two_enhanced", codes="、".join(enhanced)))
+        return mine
+
+    return extract
+
+
+def _ask_plan(series: Series) -> Callable[[FlowContext], Reply]:
+    def prompt(ctx: FlowContext) -> Reply:
+        policy, start = policy_of(ctx), start_of(ctx)
+        tier = policy.price_tier(start)
+        codes = [p.code for p in policy.plans if p.series == series]
+        prices = " ".join(f"{c} {yuan(tier.prices[c])}" for c in codes)
+        basic = next(c for c in codes if policy.plan(c).is_basic)
+        enhanced = [c for c in codes if c != basic]
+        rule = (
+            say("enroll_plan_rule_A")
+            if policy.plan(basic).zhibao_only
+            else say("enroll_plan_rule_other", series=series)
+        )
+        earlier = [
+            c for s in SERIES[: SERIES.index(series)] for c in ctx.slots.get(PLAN_SLOTS[s]) or []
+        ]
+        text = say(
+            "enroll_ask_plan",
+            running=_running(ctx, earlier),
+            series_name=policy.series[series].name,
+            series=series,
+            codes="、".join(codes),
+            prices=prices,
+            rule=rule,
+        )
+        options = [[basic], *([basic, e] for e in enhanced), *([e] for e in enhanced)]
+        choices = tuple(Choice("+".join(o), f"v:{' '.join(o)}") for o in options)
+        return Reply(text, (*choices, Choice(say("enroll_plan_none", series=series), "v:不选")))
+
+    return prompt
+
+
+def prefill_plans(text: str, ctx: FlowContext) -> None:
+    """Plan codes for several series in one message ("A0 B0 C0 A1") fill each series."""
+    if ctx.turn.state.step not in PLAN_SLOTS.values():
+        return
+    for series in SERIES:
+        try:
+            value = _series_plan(series)(text, ctx)
+        except Invalid as exc:
+            ctx.slots[f"_{PLAN_SLOTS[series]}_error"] = exc.reason
+            continue
+        if value:
+            ctx.slots[PLAN_SLOTS[series]] = value
+
+
+def quote_of(ctx: FlowContext) -> UnitQuote:
+    return quote_unit(
+        ctx.slots[PLANS], start_of(ctx), counts_of(ctx), centralized_plans=fixed_plans_of(ctx)
+    )
+
+
+async def _plans_review(ctx: FlowContext) -> list[Reply]:
+    plans, fixed = _chosen(ctx), fixed_plans_of(ctx)
+    check = check_selection(plans, policy_of(ctx), fixed)
+    if not check.accepted:
+        reasons = "\n".join(f"· {r.message}" for r in check.refusals)
+        _replan(ctx)
+        return [Reply(f"{say('enroll_plans_refused')}\n{reasons}\n{say('enroll_plans_again')}")]
+    ctx.slots[PLANS] = list(check.plans)
+    quote = quote_of(ctx)
+    replies = []
+    if fixed:
+        replies.append(Reply(say("enroll_fixed_plans_used", plans="、".join(fixed))))
+    names = names_of(ctx)
+    non_zhibao = [
+        f"{names.get(p['row'], '')}（第{p['row']}行）"
+        for p in people_of(ctx)
+        if category_of(p) is Category.NON_ZHIBAO and not p["conflict"]
+    ]
+    if quote.not_enrollable:
+        key = "enroll_nothing_for_fixed" if fixed else "enroll_nothing_for"
+        replies.append(Reply(say(key, people=len(non_zhibao), names="、".join(non_zhibao))))
+        if fixed:
+            ctx.scratch["refix"] = True
+        else:
+            _replan(ctx)
+        return replies
+    dropped = {c for cat in quote.categories for c in cat.person.dropped}
+    if dropped and non_zhibao:
+        price = policy_of(ctx).price_tier(start_of(ctx)).prices["A0"]
+        text = say("enroll_no_a0", people=len(non_zhibao), names="、".join(non_zhibao),
+                   a0_price=yuan(price))  # fmt: skip
+        replies.append(Reply(text))
+    return replies
+
+
+def _replan(ctx: FlowContext) -> None:
+    ctx.scratch["replan"] = True
+    for slot in PLAN_SLOTS.values():
+        ctx.slots.pop(slot, None)
+    ctx.slots.pop(PLANS, None)
+
+
+def _after_plans(ctx: FlowContext) -> str:
+    if ctx.scratch.pop("refix", False):
+        ctx.slots.pop(FIX, None)
+        return FIX
+    return PLAN_SLOTS["A"] if ctx.scratch.pop("replan", False) else "summary"
+
+
+STEPS = (
+    Step(PLAN_SLOTS["A"], prompt=_ask_plan("A"), extract=_series_plan("A"),
+         transitions=(PLAN_SLOTS["B"],)),
+    Step(PLAN_SLOTS["B"], prompt=_ask_plan("B"), extract=_series_plan("B"),
+         transitions=(PLAN_SLOTS["C"],)),
+    Step(PLAN_SLOTS["C"], prompt=_ask_plan("C"), extract=_series_plan("C"),
+         transitions=("plans_review",)),
+    Step("plans_review", act=_plans_review, route=_after_plans,
+         transitions=(PLAN_SLOTS["A"], FIX, "summary")),
+)  # fmt: skip

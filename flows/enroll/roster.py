@@ -1,0 +1,436 @@
+"""Step 3: the roster. The template on request, the upload read off the event loop and
+checked row by row, fixes by re-upload or in chat, and the unit checks with their
+attachments."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from flows.enroll.draft import (
+    ATTACHMENTS,
+    CODE,
+    ERRORS,
+    FILE,
+    FIX,
+    LAST_YEAR,
+    MAX_COUNT,
+    PEOPLE,
+    PLAN_SLOTS,
+    QUESTION,
+    ROSTER,
+    ROWS,
+    SEALED,
+    SHOWN_LINES,
+    SHOWN_REMOVALS,
+    SI_PAYERS,
+    UNIT,
+    YEAR,
+    buttons,
+    category_of,
+    claim_ids,
+    counts_of,
+    fixed_plans_of,
+    names_of,
+    people_of,
+    policy_of,
+    seal_rows,
+    sealed_people,
+    start_of,
+    vault_of,
+    wants_enrollment,
+)
+from flows.enroll_files import (
+    report_bytes,
+    template_bytes,
+)
+from flows.extract import (
+    cn_int,
+    normalize_text,
+)
+from flows.flow import FlowContext, Invalid, Step
+from flows.messages import Choice, OutgoingFile, Reply
+from flows.roster_file import FileFinding, RosterFile, read_roster_bytes
+from flows.texts import say
+from rules.fmt import cn_date
+from rules.ids import mask_id
+from rules.people import Category, age_limit
+from rules.roster import RosterCheck, check_rows, check_unit
+
+
+def _roster(text: str, ctx: FlowContext) -> str | None:
+    if ctx.files:
+        ctx.scratch["upload"] = next(iter(ctx.files.items()))
+        return "uploaded"
+    text = normalize_text(text)
+    if text == "模板" or (re.search(r"模板", text) and not QUESTION.search(text)):
+        return "template"
+    return None
+
+
+def _ask_roster(ctx: FlowContext) -> Reply:
+    text = say(
+        "enroll_ask_roster",
+        start=cn_date(start_of(ctx)),
+        max_rows=policy_of(ctx).roster.max_rows_per_file,
+    )
+    return Reply(text, (Choice(say("enroll_template_button"), "v:模板"),))
+
+
+async def _send_template(ctx: FlowContext) -> list[Reply]:
+    ctx.slots.pop(ROSTER, None)
+    data = template_bytes(policy_of(ctx))
+    return [
+        Reply(say("enroll_template_sent"), files=(OutgoingFile("参保名单导入模板.xlsx", data),))
+    ]
+
+
+async def _read_upload(ctx: FlowContext, name: str, data: bytes) -> RosterFile | FileFinding:
+    """Read the workbook off the event loop; a big one reports its progress meanwhile."""
+    policy = policy_of(ctx)
+    progress = ctx.progress
+    if progress is None:
+        return await asyncio.to_thread(read_roster_bytes, data, name, policy=policy)
+    loop = asyncio.get_running_loop()
+    shown: list[concurrent.futures.Future[None]] = []
+
+    def report(done: int, total: int | None) -> None:
+        # One update at a time, in order: while one is on its way, later counts are skipped.
+        if shown and not shown[-1].done():
+            return
+
+        async def show() -> None:
+            await progress(say("enroll_reading", done=done, total=total))
+
+        shown.append(asyncio.run_coroutine_threadsafe(show(), loop))
+
+    roster = await asyncio.to_thread(read_roster_bytes, data, name, policy=policy, progress=report)
+    if shown:  # the last update lands before the result does
+        await asyncio.wrap_future(shown[-1])
+    return roster
+
+
+async def _check_roster(ctx: FlowContext) -> list[Reply]:
+    name, data = ctx.scratch.pop("upload")
+    for slot in (ROSTER, FIX, LAST_YEAR, SI_PAYERS, ATTACHMENTS):
+        ctx.slots.pop(slot, None)
+    roster = await _read_upload(ctx, name, data)
+    if isinstance(roster, FileFinding):
+        ctx.scratch["retry"] = True
+        return [Reply(roster.message)]
+    policy, start = policy_of(ctx), start_of(ctx)
+    check = await asyncio.to_thread(
+        check_rows, roster.rows, policy=policy, start=start, headers=roster.headers
+    )
+    vault = vault_of(ctx)
+    hashes = {p.row: vault.id_hash(p.number) for p in check.people}
+    found = await ctx.turn.find_conflicts(ctx.slots[YEAR], list(hashes.values()))
+    # Two handlers of one unit share its claims; another unit's draft is a conflict.
+    taken = {h: unit for h, unit in found if unit != ctx.slots[UNIT]}
+    ctx.slots[PEOPLE] = [
+        {
+            "row": p.row,
+            "masked": mask_id(p.number),
+            "hash": hashes[p.row],
+            "si": p.has_social_insurance,
+            "over": p.category is Category.OVER_AGE,
+            "keep": False,
+            "conflict": taken.get(hashes[p.row]),
+        }
+        for p in check.people
+    ]
+    errors: dict[str, list[str]] = {}
+    for finding in check.errors:
+        errors.setdefault(str(finding.row), []).append(f"【{finding.column}】{finding.message}")
+    ctx.slots[ERRORS] = errors
+    ctx.slots[SEALED] = vault.seal(seal_rows(check.people))
+    ctx.slots[FILE], ctx.slots[ROWS] = name, check.rows
+    claim_ids(ctx)
+    replies = [Reply(_roster_read_text(ctx, check))]
+    if check.findings or taken:
+        report = report_bytes(roster, check, as_of=start)
+        caption = say("enroll_report_caption")
+        stem = name.rsplit(".", 1)[0]
+        replies[0] = Reply(
+            replies[0].text, files=(OutgoingFile(f"{stem}_检查结果.xlsx", report, caption),)
+        )
+    return replies
+
+
+def _roster_read_text(ctx: FlowContext, check: RosterCheck) -> str:
+    people = people_of(ctx)
+    return say(
+        "enroll_roster_read",
+        file=ctx.slots[FILE],
+        rows=check.rows,
+        ok=sum(1 for p in people if not p["conflict"]),
+        error_rows=check.rows_with_errors,
+        decide=sum(1 for p in people if p["over"] or p["conflict"]),
+        zhibao=check.categories.get(Category.ZHIBAO, 0),
+        non_zhibao=check.categories.get(Category.NON_ZHIBAO, 0),
+        over_age=check.categories.get(Category.OVER_AGE, 0),
+    )
+
+
+def _after_check(ctx: FlowContext) -> str:
+    return ROSTER if ctx.scratch.pop("retry", False) else FIX
+
+
+def _problems(ctx: FlowContext) -> list[tuple[int, str]]:
+    """(row, line) for everything that keeps the roster from passing, in row order."""
+    policy = policy_of(ctx)
+    sealed = sealed_people(ctx) or {}
+    names = {row: p.name for row, p in sealed.items()}
+    lines = [
+        (int(row), say("enroll_line_error", row=row, text="；".join(texts)))
+        for row, texts in ctx.slots.get(ERRORS, {}).items()
+    ]
+    for p in people_of(ctx):
+        name = names.get(p["row"], "")
+        if p["conflict"]:
+            line = say(
+                "enroll_line_conflict",
+                row=p["row"], name=name, masked=p["masked"], unit=p["conflict"],
+            )  # fmt: skip
+            lines.append((p["row"], line))
+        elif category_of(p) is Category.OVER_AGE:
+            person = sealed.get(p["row"])
+            limit = age_limit(person.sex, policy) if person else policy.age_limits.female
+            line = say(
+                "enroll_line_over", row=p["row"], name=name, masked=p["masked"], limit=limit
+            )
+            lines.append((p["row"], line))
+    return sorted(lines)
+
+
+def _ask_fix(ctx: FlowContext) -> Reply:
+    problems = _problems(ctx)
+    counts = counts_of(ctx)
+    if not problems:
+        text = say(
+            "enroll_fix_clean",
+            ok=sum(counts.values()),
+            zhibao=counts[Category.ZHIBAO],
+            non_zhibao=counts[Category.NON_ZHIBAO],
+        )
+        return Reply(text, buttons(("enroll_fix_next", "done")))
+    over = [p for p in people_of(ctx) if category_of(p) is Category.OVER_AGE and not p["conflict"]]
+    text = say(
+        "enroll_fix_list",
+        count=len(problems),
+        lines=[line for _, line in problems[:SHOWN_LINES]],
+        more=max(0, len(problems) - SHOWN_LINES),
+        example=problems[0][0],
+        has_over=bool(over),
+        over_example=over[0]["row"] if over else 0,
+    )
+    choices = [Choice(say("enroll_fix_drop_errors"), "v:drop-problems")]
+    if over:
+        choices.append(Choice(say("enroll_fix_keep_over"), "v:keep-over-age"))
+    return Reply(text, tuple(choices))
+
+
+_ROW_RANGE = re.compile(r"(\d{1,5})\s*(?:-|~|－|到|至)\s*(\d{1,5})")
+_ROW_NUMBER = re.compile(r"(?<!\d)\d{1,5}(?!\d)")
+_ACTION = re.compile(r"删|移除|去掉|不要|剔除|去除|保留|缴金|在缴|确认|留下|在职|有社保")
+
+
+def _row_numbers(text: str) -> list[int]:
+    """ "删除第3、5行", "删除3到5行" -> [3, 5] and [3, 4, 5]."""
+    rows: list[int] = []
+    for first, last in _ROW_RANGE.findall(text):
+        rows += range(int(first), int(last) + 1) if int(last) - int(first) < 5000 else []
+    text = _ROW_RANGE.sub(" ", text)
+    rows += [int(n) for n in _ROW_NUMBER.findall(text)]
+    return list(dict.fromkeys(rows))
+
+
+def _rows_named(text: str, ctx: FlowContext) -> list[int] | None:
+    """ "删除张三": the rows of the people named, when the message says what to do."""
+    if not _ACTION.search(text):
+        return None
+    rows = [row for row, name in names_of(ctx).items() if name and name in text]
+    return rows or None
+
+
+def _fix(text: str, ctx: FlowContext) -> str | None:
+    if ctx.files:
+        ctx.scratch["upload"] = next(iter(ctx.files.items()))
+        return "uploaded"
+    text = normalize_text(text)
+    if wants_enrollment(text):
+        return None  # "继续参保": the engine says where we are
+    done: list[str] = []
+    ctx.scratch["fixed"] = done
+    if text == "done" or re.fullmatch(
+        r".{0,4}(下一步|继续|没问题|好了|可以了|完成|都改好了).{0,4}", text
+    ):
+        if _problems(ctx):
+            raise Invalid(say("enroll_fix_blocked"))
+        if not counts_of(ctx)[Category.ZHIBAO] + counts_of(ctx)[Category.NON_ZHIBAO]:
+            raise Invalid(say("enroll_fix_none_left"))
+        return "done"
+    if text == "drop-problems" or re.search(
+        r"(所有|全部).{0,6}(问题|错误).{0,4}删|删.{0,4}(所有|全部).{0,6}(问题|错误)", text
+    ):
+        _remove(ctx, [row for row, _ in _problems(ctx)], done)
+        return "changed"
+    if text == "keep-over-age" or re.search(r"(超龄).{0,6}(都|全部)保留|(都|全部)保留", text):
+        over = [p["row"] for p in people_of(ctx) if category_of(p) is Category.OVER_AGE]
+        _keep(ctx, over, done)
+        return "changed"
+    if re.search(r"\d{15,}", text):
+        # A new ID number typed in chat: it belongs in the file, checked with its row.
+        raise Invalid(say("enroll_fix_id_in_chat"))
+    rows = _rows_named(text, ctx) if not re.search(r"行", text) else _row_numbers(text)
+    if rows is None:
+        return None  # not about rows: perhaps a question, answered in place
+    if not rows:
+        raise Invalid(say("enroll_fix_no_rows"))
+    known = {p["row"] for p in people_of(ctx)} | {int(r) for r in ctx.slots.get(ERRORS, {})}
+    unknown = [r for r in rows if r not in known]
+    if unknown:
+        raise Invalid(say("enroll_fix_unknown_row", rows="、".join(map(str, unknown))))
+    if re.search(r"删|移除|去掉|不要|剔除|去除", text):
+        _remove(ctx, rows, done)
+    elif re.search(r"设为在职|设置在职|设成在职|改为在职|有社保|改成是|改为是", text):
+        _set_in_service(ctx, rows, done)
+    elif re.search(r"保留|缴金|在缴|确认|留下", text):
+        _keep(ctx, rows, done)
+    else:
+        raise Invalid(say("enroll_fix_what", rows="、".join(map(str, rows))))
+    return "changed"
+
+
+def chosen_people(ctx: FlowContext, rows: Sequence[int]) -> list[dict[str, Any]]:
+    """The people of ``rows``; a row with errors has none to decide for: say so."""
+    by_row = {p["row"]: p for p in people_of(ctx)}
+    for row in rows:
+        if row not in by_row:
+            raise Invalid(say("enroll_fix_error_row", row=row))
+    return [by_row[row] for row in rows]
+
+
+def _remove(ctx: FlowContext, rows: Sequence[int], done: list[str]) -> None:
+    names, gone = names_of(ctx), set(rows)
+    errors = ctx.slots.get(ERRORS, {})
+    for row in gone:
+        errors.pop(str(row), None)
+    ctx.slots[PEOPLE] = [p for p in people_of(ctx) if p["row"] not in gone]
+    if len(rows) > SHOWN_REMOVALS:
+        done.append(say("enroll_fix_removed_many", rows=len(rows)))
+        return
+    done += [say("enroll_fix_removed", row=row, name=names.get(row, "")) for row in rows]
+
+
+def _keep(ctx: FlowContext, rows: Sequence[int], done: list[str]) -> None:
+    people, names = chosen_people(ctx, rows), names_of(ctx)
+    for person in people:  # all checked before any is changed
+        if not (person["over"] and person["si"]):
+            raise Invalid(say("enroll_fix_not_over", row=person["row"]))
+    for person in people:
+        person["keep"] = True
+        done.append(say("enroll_fix_kept", row=person["row"], name=names.get(person["row"], "")))
+
+
+def _set_in_service(ctx: FlowContext, rows: Sequence[int], done: list[str]) -> None:
+    people, names = chosen_people(ctx, rows), names_of(ctx)
+    for person in people:
+        if person["si"]:
+            raise Invalid(say("enroll_fix_already_si", row=person["row"]))
+    for person in people:
+        person["si"] = True
+        done.append(
+            say("enroll_fix_in_service", row=person["row"], name=names.get(person["row"], ""))
+        )
+
+
+async def _fixed_in_chat(ctx: FlowContext) -> list[Reply]:
+    ctx.slots.pop(FIX, None)
+    claim_ids(ctx)
+    done = ctx.scratch.pop("fixed", [])
+    return [Reply("\n".join(done))] if done else []
+
+
+def _after_fix(ctx: FlowContext) -> str:
+    value = ctx.slots.get(FIX)
+    if value == "uploaded":
+        return "check_roster"
+    if value == "changed":
+        return "fixed_in_chat"
+    return SI_PAYERS if ctx.slots.get(CODE) == "no" else LAST_YEAR
+
+
+def _count(text: str, ctx: FlowContext) -> int | None:
+    text = normalize_text(text)
+    if text == "unknown" or re.search(r"不清楚|不知道|不记得|忘了", text):
+        return -1
+    if QUESTION.search(text):
+        return None
+    m = re.search(r"(\d+|[零〇一二两三四五六七八九十百千]+)\s*(个|名|位)?\s*人?", text)
+    if m is None:
+        return None
+    value = cn_int(m.group(1))
+    if value is None or value > MAX_COUNT or "-" in text:
+        raise Invalid(say("enroll_bad_count"))
+    return value
+
+
+def enrolling(ctx: FlowContext) -> int:
+    return sum(counts_of(ctx).values())
+
+
+def _unit_check_args(ctx: FlowContext) -> dict[str, Any]:
+    last_year = ctx.slots.get(LAST_YEAR)
+    si_payers = ctx.slots.get(SI_PAYERS)
+    return {
+        "policy": policy_of(ctx),
+        "last_year": None if last_year is None or last_year < 0 else last_year,
+        "si_payers": None if si_payers is None or si_payers < 0 else si_payers,
+        "new_unit": ctx.slots.get(CODE) == "no",
+    }
+
+
+def _after_last_year(ctx: FlowContext) -> str:
+    unit = check_unit(enrolling(ctx), **_unit_check_args(ctx))
+    return "unit_check" if unit.ratio_required is False else SI_PAYERS
+
+
+def _ask_count(key: str) -> Callable[[FlowContext], Reply]:
+    def prompt(ctx: FlowContext) -> Reply:
+        return Reply(say(key), (Choice(say("enroll_unknown"), "v:unknown"),))
+
+    return prompt
+
+
+async def _unit_check(ctx: FlowContext) -> list[Reply]:
+    unit = check_unit(enrolling(ctx), **_unit_check_args(ctx))
+    ctx.slots[ATTACHMENTS] = [[a.name, a.reason, a.conditional] for a in unit.attachments]
+    text = say("enroll_unit_result", notes=unit.notes, attachments=unit.attachments)
+    return [Reply(text)]
+
+
+def _after_unit_check(ctx: FlowContext) -> str:
+    return "plans_review" if fixed_plans_of(ctx) else PLAN_SLOTS["A"]
+
+
+STEPS = (
+    Step(ROSTER, prompt=_ask_roster, extract=_roster, accepts_files=True,
+         transitions=("send_template", "check_roster"),
+         route=lambda ctx: "send_template" if ctx.slots[ROSTER] == "template"
+         else "check_roster"),
+    Step("send_template", act=_send_template, transitions=(ROSTER,)),
+    Step("check_roster", act=_check_roster, route=_after_check, transitions=(ROSTER, FIX)),
+    Step(FIX, prompt=_ask_fix, extract=_fix, accepts_files=True, route=_after_fix,
+         transitions=("check_roster", "fixed_in_chat", LAST_YEAR, SI_PAYERS)),
+    Step("fixed_in_chat", act=_fixed_in_chat, transitions=(FIX,)),
+    Step(LAST_YEAR, prompt=_ask_count("enroll_ask_last_year"), extract=_count,
+         route=_after_last_year, transitions=("unit_check", SI_PAYERS)),
+    Step(SI_PAYERS, prompt=_ask_count("enroll_ask_si_payers"), extract=_count,
+         transitions=("unit_check",)),
+    Step("unit_check", act=_unit_check, route=_after_unit_check,
+         transitions=(PLAN_SLOTS["A"], "plans_review")),
+)  # fmt: skip

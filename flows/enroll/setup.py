@@ -1,0 +1,297 @@
+"""Steps 1 and 2: where the unit stands (mode, plans fixed by centralized enrollment, the
+submission date) and the platform's prerequisites (account, enrollment code, operator)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+
+from flows.enroll.draft import (
+    ACCOUNT,
+    CODE,
+    CODE_VALUE,
+    FIXED,
+    JOINED,
+    MODE,
+    OPERATOR,
+    QUESTION,
+    ROSTER,
+    SUBMIT,
+    UNIT,
+    UNIT_NAME_CHARS,
+    WAIT,
+    YEAR,
+    answer_extractor,
+    buttons,
+    mode_of,
+    policy_of,
+    submitted_on,
+    working_day,
+)
+from flows.extract import (
+    extract_choice,
+    extract_day,
+    extract_plans,
+    normalize_text,
+)
+from flows.flow import FlowContext, Invalid, Step
+from flows.messages import Choice, Reply
+from flows.texts import say
+from rules.dates import (
+    Mode,
+    coverage_period,
+    mode_on,
+)
+from rules.errors import NoPolicyData
+from rules.fmt import cn_date
+from rules.plans import check_selection
+
+# --- step 1: where the unit stands ----------------------------------------------------
+
+
+async def _intro(ctx: FlowContext) -> list[Reply]:
+    try:
+        policy, mode = mode_on(ctx.today)
+    except NoPolicyData as exc:
+        return [Reply(say("enroll_closed", reason=exc.message))]
+    ctx.slots[MODE], ctx.slots[YEAR] = mode.value, policy.year
+    window = policy.windows.centralized
+    text = say(
+        f"enroll_intro_{mode.value}",
+        today=cn_date(ctx.today),
+        year=policy.year,
+        open=cn_date(window.open),
+        close=cn_date(window.close),
+        start=cn_date(policy.coverage.start),
+        end=cn_date(policy.coverage.end),
+    )
+    return [Reply(text)]
+
+
+def _after_intro(ctx: FlowContext) -> str:
+    if MODE not in ctx.slots:
+        return "closed"
+    return JOINED if mode_of(ctx) is Mode.INSTANT else SUBMIT
+
+
+def _joined(text: str, ctx: FlowContext) -> bool | None:
+    return extract_choice(
+        text, no=r"没参加|没有参加|未参加|没办|没有办|第一次", yes=r"参加过|参加了|办过|办了"
+    )
+
+
+def _ask_joined(ctx: FlowContext) -> Reply:
+    choices = (
+        Choice(say("enroll_joined_yes"), "v:是"),
+        Choice(say("enroll_joined_no"), "v:没有"),
+    )
+    return Reply(say("enroll_ask_joined", year=ctx.slots[YEAR]), choices)
+
+
+def _fixed(text: str, ctx: FlowContext) -> list[str] | None:
+    plans = extract_plans(text)
+    if plans is None:
+        return None
+    check = check_selection(plans, policy_of(ctx))
+    if not check.accepted:
+        reasons = "\n".join(f"· {r.message}" for r in check.refusals)
+        raise Invalid(f"{say('enroll_plans_refused')}\n{reasons}")
+    return list(check.plans)
+
+
+def _submit(text: str, ctx: FlowContext) -> str | None:
+    day = extract_day(text, ctx.today)
+    if day is None:
+        return None
+    policy = policy_of(ctx)
+    if day < ctx.today:
+        raise Invalid(say("enroll_submit_past", day=cn_date(day)))
+    close = policy.windows.centralized.close
+    if mode_of(ctx) is Mode.CENTRALIZED and day > close:
+        raise Invalid(say("enroll_submit_after_window", day=cn_date(day), close=cn_date(close)))
+    if day >= policy.coverage.end:
+        raise Invalid(say("enroll_submit_after_year", end=cn_date(policy.coverage.end)))
+    return day.isoformat()
+
+
+def _ask_submit(ctx: FlowContext) -> Reply:
+    policy = policy_of(ctx)
+    today, tomorrow = ctx.today, ctx.today + dt.timedelta(days=1)
+    choices = [Choice(say("enroll_today", day=cn_date(today)), f"v:{today.isoformat()}")]
+    if mode_of(ctx) is Mode.INSTANT or tomorrow <= policy.windows.centralized.close:
+        choices.append(Choice(say("enroll_tomorrow", day=cn_date(tomorrow)), f"v:{tomorrow}"))
+    text = say(
+        "enroll_ask_submit",
+        instant=mode_of(ctx) is Mode.INSTANT,
+        close=cn_date(policy.windows.centralized.close),
+    )
+    return Reply(text, tuple(choices))
+
+
+async def _submit_set(ctx: FlowContext) -> list[Reply]:
+    period = coverage_period(submitted_on(ctx))
+    text = say(
+        "enroll_submit_set",
+        submit=cn_date(submitted_on(ctx)),
+        start=cn_date(period.start),
+        end=cn_date(period.end),
+    )
+    return [Reply(text)]
+
+
+# --- step 2: the platform's prerequisites ---------------------------------------------
+
+
+_account = answer_extractor(
+    [
+        ("forgot", r"忘|找回|不记得|记不得|登不上|登录不了|进不去|重置|密码"),
+        ("no", r"^(没|无|还没|不)|没有账号|没注册|未注册"),
+        ("yes", r"^(有|是|能|可以|对|嗯|已)|能登|注册过|申工通"),
+    ]
+)
+_code = answer_extractor(
+    [
+        ("forgot", r"忘|不记得|查不到|找不到|不知道"),
+        ("no", r"^(没|无|还没|不)|新单位|没申请|第一次"),
+        ("yes", r"^(有|是|对|嗯|已|记得)|[A-Za-z0-9]{6,}"),
+    ]
+)
+_operator = answer_extractor(
+    [
+        ("no", r"^(没|无|还没|不|未)|没填|没有填"),
+        ("yes", r"^(填过|填了|已|是|有|对|嗯|好)|填好|完善"),
+    ]
+)
+_wait = answer_extractor(
+    [
+        ("later", r"等|稍后|以后|回头|办好再|下次|晚点"),
+        ("continue", r"继续|先|名单|下一步|好"),
+    ]
+)
+
+
+def _code_answer(text: str, ctx: FlowContext) -> str | None:
+    value = _code(text, ctx)
+    if value == "yes" and (m := re.search(r"[A-Za-z0-9]{6,}", normalize_text(text))):
+        ctx.slots[CODE_VALUE] = m.group(0)  # the unit's code, not personal data
+    return value
+
+
+def _ask_account(ctx: FlowContext) -> Reply:
+    return Reply(
+        say("enroll_ask_account"),
+        buttons(
+            ("enroll_account_yes", "yes"),
+            ("enroll_account_no", "no"),
+            ("enroll_account_forgot", "forgot"),
+        ),
+    )
+
+
+async def _account_help(ctx: FlowContext) -> list[Reply]:
+    if ctx.slots[ACCOUNT] == "no":
+        return [Reply(say("enroll_account_no_help"))]
+    review = policy_of(ctx).review_working_days
+    return [
+        Reply(
+            say(
+                "enroll_account_forgot_help",
+                ready_from=working_day(ctx.today, review.account_recovery_min),
+                ready_to=working_day(ctx.today, review.account_recovery_max),
+            )
+        )
+    ]
+
+
+def _ask_code(ctx: FlowContext) -> Reply:
+    return Reply(
+        say("enroll_ask_code"),
+        buttons(
+            ("enroll_code_yes", "yes"), ("enroll_code_no", "no"), ("enroll_code_forgot", "forgot")
+        ),
+    )
+
+
+async def _code_help(ctx: FlowContext) -> list[Reply]:
+    if ctx.slots[CODE] == "forgot":
+        return [Reply(say("enroll_code_forgot_help"))]
+    days = policy_of(ctx).review_working_days.enrollment_code
+    return [Reply(say("enroll_code_no_help", ready=working_day(ctx.today, days)))]
+
+
+def _ask_operator(ctx: FlowContext) -> Reply:
+    return Reply(
+        say("enroll_ask_operator"),
+        buttons(("enroll_operator_yes", "yes"), ("enroll_operator_no", "no")),
+    )
+
+
+async def _operator_help(ctx: FlowContext) -> list[Reply]:
+    return [Reply(say("enroll_operator_no_help"))]
+
+
+def _unit(text: str, ctx: FlowContext) -> str | None:
+    name = " ".join(normalize_text(text).split())
+    if not name or QUESTION.search(name):
+        return None
+    low, high = UNIT_NAME_CHARS
+    if not low <= len(name) <= high or not re.search(r"[\u4e00-\u9fffA-Za-z]", name):
+        raise Invalid(say("enroll_unit_bad"))
+    return name
+
+
+def _prerequisites_missing(ctx: FlowContext) -> bool:
+    return (
+        ctx.slots.get(ACCOUNT) != "yes"
+        or ctx.slots.get(CODE) == "no"
+        or ctx.slots.get(OPERATOR) != "yes"
+    )
+
+
+def _ask_wait(ctx: FlowContext) -> Reply:
+    return Reply(
+        say("enroll_ask_wait"),
+        buttons(("enroll_wait_continue", "continue"), ("enroll_wait_later", "later")),
+    )
+
+
+async def _paused(ctx: FlowContext) -> list[Reply]:
+    ctx.slots.pop(WAIT, None)  # resuming starts at the roster; the question is answered
+    return [Reply(say("enroll_paused"))]
+
+
+async def _nothing(ctx: FlowContext) -> list[Reply]:
+    return []
+
+
+def _yes_route(slot: str, yes: str, otherwise: str) -> Callable[[FlowContext], str]:
+    return lambda ctx: yes if ctx.slots.get(slot) else otherwise
+
+
+STEPS = (
+    Step("intro", act=_intro, route=_after_intro, transitions=("closed", JOINED, SUBMIT)),
+    Step("closed", act=_nothing, end=True),
+    Step(JOINED, prompt=_ask_joined, extract=_joined, transitions=(FIXED, SUBMIT),
+         route=_yes_route(JOINED, FIXED, SUBMIT)),
+    Step(FIXED, prompt=lambda ctx: Reply(say("enroll_ask_fixed_plans")), extract=_fixed,
+         transitions=(SUBMIT,)),
+    Step(SUBMIT, prompt=_ask_submit, extract=_submit, transitions=("submit_set",)),
+    Step("submit_set", act=_submit_set, transitions=(ACCOUNT,)),
+    Step(ACCOUNT, prompt=_ask_account, extract=_account, transitions=("account_help", CODE),
+         route=lambda ctx: CODE if ctx.slots[ACCOUNT] == "yes" else "account_help"),
+    Step("account_help", act=_account_help, transitions=(CODE,)),
+    Step(CODE, prompt=_ask_code, extract=_code_answer, transitions=("code_help", OPERATOR),
+         route=lambda ctx: OPERATOR if ctx.slots[CODE] == "yes" else "code_help"),
+    Step("code_help", act=_code_help, transitions=(OPERATOR,)),
+    Step(OPERATOR, prompt=_ask_operator, extract=_operator,
+         transitions=("operator_help", UNIT),
+         route=lambda ctx: UNIT if ctx.slots[OPERATOR] == "yes" else "operator_help"),
+    Step("operator_help", act=_operator_help, transitions=(UNIT,)),
+    Step(UNIT, prompt=lambda ctx: Reply(say("enroll_ask_unit")), extract=_unit,
+         transitions=(WAIT, ROSTER),
+         route=lambda ctx: WAIT if _prerequisites_missing(ctx) else ROSTER),
+    Step(WAIT, prompt=_ask_wait, extract=_wait, transitions=("paused", ROSTER),
+         route=lambda ctx: "paused" if ctx.slots[WAIT] == "later" else ROSTER),
+    Step("paused", act=_paused, pause=True, transitions=(ROSTER,)),
+)  # fmt: skip

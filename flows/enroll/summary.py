@@ -1,0 +1,178 @@
+"""Step 5: the summary. Premium, dates, account and deadlines, the clean roster and the
+summary workbook, and the numbered clicks on the platform."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from flows.enroll.draft import (
+    ACCOUNT,
+    ATTACHMENTS,
+    CLEAN_FILE,
+    CODE,
+    OPERATOR,
+    SEALED,
+    SUMMARY_FILE,
+    UNIT,
+    category_of,
+    counts_of,
+    fixed_plans_of,
+    mode_of,
+    people_of,
+    policy_of,
+    sealed_people,
+    submitted_on,
+    working_day,
+)
+from flows.enroll.plans import quote_of
+from flows.enroll_files import (
+    clean_roster_bytes,
+    summary_workbook_bytes,
+)
+from flows.flow import FlowContext, Step
+from flows.messages import Choice, OutgoingFile, Reply
+from flows.quote_text import render_quote
+from flows.texts import say
+from rules.batch import lifecycle
+from rules.dates import (
+    MODE_LABELS,
+    Mode,
+    coverage_period,
+    waiting_periods,
+)
+from rules.dates import transfer_deadline as payment_deadline
+from rules.fmt import cn_date, yuan
+from rules.people import Category
+from rules.premium import UnitQuote
+
+
+async def _summary(ctx: FlowContext) -> list[Reply]:
+    policy = policy_of(ctx)
+    submitted = submitted_on(ctx)
+    period = coverage_period(submitted)
+    quote = quote_of(ctx)
+    series_chosen = {policy.plan(c).series for c in quote.plans}
+    waits = [
+        {"name": w.series_name, "days": w.days, "first": cn_date(w.covered_from), "note": w.note}
+        for w in waiting_periods(period, policy)
+        if w.series in series_chosen and period.mode is Mode.INSTANT
+    ]
+    deadline = cn_date(payment_deadline(submitted, policy))
+    head = say(
+        "enroll_summary_head",
+        unit=ctx.slots[UNIT],
+        mode=MODE_LABELS[period.mode],
+        submit=cn_date(submitted),
+    )
+    dates = say(
+        "enroll_summary_dates", start=cn_date(period.start), end=cn_date(period.end), waits=waits
+    )
+    money = say(
+        "enroll_summary_money",
+        deadline=deadline,
+        submit=cn_date(submitted),
+        total=yuan(quote.total),
+    )
+    text = "\n\n".join([head, render_quote(quote), dates, money])
+    checklist = say("enroll_checklist", steps=_checklist(ctx, quote, deadline))
+    files = _files(ctx, quote, deadline)
+    ctx.slots.pop(SEALED, None)  # the full rows are no longer needed: drop them
+    choices = (
+        Choice(say("status_menu"), "flow:status"),
+        Choice(say("menu_label"), "cmd:start"),
+    )
+    if files is None:
+        return [Reply(text), Reply(checklist + "\n" + say("enroll_sealed_lost"), choices)]
+    caption = say("enroll_files", people=sum(counts_of(ctx).values()))
+    return [Reply(text), Reply(f"{checklist}\n{caption}", choices, files)]
+
+
+def _files(ctx: FlowContext, quote: UnitQuote, deadline: str) -> tuple[OutgoingFile, ...] | None:
+    sealed = sealed_people(ctx)
+    if sealed is None:
+        return None
+    policy = policy_of(ctx)
+    people = []
+    for p in people_of(ctx):
+        person = sealed.get(p["row"])
+        if person is None or p["conflict"] or category_of(p) is Category.OVER_AGE:
+            continue
+        # "设为在职" in chat: the clean file says 是 in 是否有社保, as the platform needs.
+        person = replace(person, has_social_insurance=p["si"])
+        people.append((person, category_of(p), p["masked"]))
+    clean = clean_roster_bytes([person for person, _, _ in people], policy)
+    summary = summary_workbook_bytes(
+        unit=ctx.slots[UNIT],
+        mode=MODE_LABELS[mode_of(ctx)],
+        submitted=submitted_on(ctx),
+        quote=quote,
+        people=[(person.row, person.name, masked, cat) for person, cat, masked in people],
+        deadline=deadline,
+        policy=policy,
+        attachments=[(a[0], a[1]) for a in ctx.slots.get(ATTACHMENTS) or []],
+    )
+    count = len(people)
+    return (
+        OutgoingFile(CLEAN_FILE, clean, say("enroll_clean_caption", people=count)),
+        OutgoingFile(SUMMARY_FILE, summary, say("enroll_summary_caption")),
+    )
+
+
+def _checklist(ctx: FlowContext, quote: UnitQuote, deadline: str) -> list[str]:
+    policy = policy_of(ctx)
+    statuses = lifecycle().statuses
+    review = policy.review_working_days
+    submitted = submitted_on(ctx)
+    label = {name: s.label for name, s in statuses.items()}
+    steps_: list[str] = []
+    if ctx.slots.get(ACCOUNT) == "no":
+        steps_.append(say("enroll_step_register"))
+    steps_.append(say("enroll_step_login"))
+    if ctx.slots.get(CODE) == "no":
+        ready = working_day(ctx.today, review.enrollment_code)
+        steps_.append(say("enroll_step_code", ready=ready))
+    if ctx.slots.get(OPERATOR) != "yes":
+        steps_.append(say("enroll_step_operator"))
+    entry = "集中参保办理" if mode_of(ctx) is Mode.CENTRALIZED else "即时参保办理"
+    steps_.append(
+        say("enroll_step_batch", entry=entry, unit=ctx.slots[UNIT],
+            pending=label["roster_pending_validation"])
+    )  # fmt: skip
+    steps_.append(say("enroll_step_upload", clean_file=CLEAN_FILE))
+    kept = sum(1 for p in people_of(ctx) if p["over"] and p["keep"] and not p["conflict"])
+    steps_.append(say("enroll_step_validate", kept=kept, passed=label["validation_passed"]))
+    attachments = ctx.slots.get(ATTACHMENTS) or []
+    if attachments:
+        names = "、".join(a[0] for a in attachments if not a[2])
+        if any(a[2] for a in attachments):
+            names += say("enroll_supporting_documents") if names else say("enroll_supporting_only")
+        ready = working_day(submitted, review.attachments)
+        steps_.append(
+            say("enroll_step_attachments", names=names, review=label["attachment_review"],
+                ready=ready, submit=cn_date(submitted), plan_selection=label["plan_selection"])
+        )  # fmt: skip
+    fixed = fixed_plans_of(ctx)
+    if not fixed:
+        if not attachments:
+            steps_.append(say("enroll_step_submit", plan_selection=label["plan_selection"]))
+        steps_.append(
+            say("enroll_step_plans", plans="、".join(quote.plans), total=yuan(quote.total),
+                voucher_pending=label["voucher_pending"])
+        )  # fmt: skip
+    else:
+        steps_.append(
+            say("enroll_step_fixed_plans", plans="、".join(fixed), total=yuan(quote.total),
+                voucher_pending=label["voucher_pending"])
+        )  # fmt: skip
+    steps_.append(
+        say("enroll_step_pay", total=yuan(quote.total), deadline=deadline,
+            voucher_review=label["voucher_review"], submit=cn_date(submitted),
+            ready=working_day(submitted, review.voucher))
+    )  # fmt: skip
+    steps_.append(say("enroll_step_done", enrolled=label["enrolled"]))
+    return steps_
+
+
+STEPS = (
+    Step("summary", act=_summary, end=True),
+)  # fmt: skip
