@@ -20,7 +20,13 @@ async def act(ctx):
 
 
 def test_every_shipped_flow_is_valid():
-    assert {e.flow.name for e in default_flows()} >= {"quote", "coverage", "account", "status"}
+    assert {e.flow.name for e in default_flows()} >= {
+        "enroll",
+        "quote",
+        "coverage",
+        "account",
+        "status",
+    }
 
 
 def test_a_missing_start_step_is_refused():
@@ -54,4 +60,12 @@ def test_an_asking_step_without_an_extractor_is_refused():
     with pytest.raises(FlowDefinitionError, match="extracts nothing"):
         Flow("f", "f", "a", steps(
             Step("a", prompt=ask, transitions=("end",)), Step("end", act=act, end=True)
+        ))  # fmt: skip
+
+
+def test_a_pausing_step_that_does_nothing_is_refused():
+    with pytest.raises(FlowDefinitionError, match="pausing"):
+        Flow("f", "f", "a", steps(
+            Step("a", prompt=ask, extract=extract, transitions=("wait",)),
+            Step("wait", pause=True, transitions=("a",)),
         ))  # fmt: skip
