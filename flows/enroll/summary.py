@@ -10,6 +10,7 @@ from flows.enroll.draft import (
     ATTACHMENTS,
     CLEAN_FILE,
     CODE,
+    CODE_VALUE,
     OPERATOR,
     SEALED,
     SUMMARY_FILE,
@@ -136,7 +137,7 @@ def _checklist(ctx: FlowContext, quote: UnitQuote, deadline: str) -> list[str]:
     entry = "集中参保办理" if mode_of(ctx) is Mode.CENTRALIZED else "即时参保办理"
     steps_.append(
         say("enroll_step_batch", entry=entry, unit=ctx.slots[UNIT],
-            pending=label["roster_pending_validation"])
+            code=ctx.slots.get(CODE_VALUE), pending=label["roster_pending_validation"])
     )  # fmt: skip
     steps_.append(say("enroll_step_upload", clean_file=CLEAN_FILE))
     kept = sum(1 for p in people_of(ctx) if p["over"] and p["keep"] and not p["conflict"])
