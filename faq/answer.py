@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
@@ -12,6 +14,7 @@ import yaml
 
 from faq.kb import KnowledgeBase, load_kb
 from faq.match import Matcher, MatchResult, Status, Suggestion, Thresholds
+from rules.policy import policy_years
 
 _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
 
@@ -56,8 +59,20 @@ class FaqService:
         return self._messages[name].render(**self.kb.context, **extra).strip()
 
     def ask(self, question: str) -> Answer:
-        """The answer, a clarifying choice, or the hotline fallback. Channels record misses."""
+        """The answer, a clarifying choice, or the hotline fallback. Channels record misses.
+
+        Questions the knowledge base must not answer as if it knew (another agency's
+        business, a year without data) are told so before any matching."""
+        text = unicodedata.normalize("NFKC", question)
+        if self._elsewhere.search(text):
+            return Answer("fallback", None, 0.0, self._say("elsewhere"), ())
+        if (year := _unknown_year(text)) is not None:
+            return Answer("fallback", None, 0.0, self._say("unknown_year", asked=year), ())
         return self._answer(self.matcher.match(question))
+
+    @cached_property
+    def _elsewhere(self) -> re.Pattern[str]:
+        return re.compile("|".join(f"(?:{p})" for p in self.kb.elsewhere) or "$^")
 
     def answer_entry(self, entry_id: str) -> Answer:
         """The answer of a chosen entry (a clarify choice or a related-question button)."""
@@ -81,6 +96,25 @@ class FaqService:
             text = self._say("clarify", suggestions=result.suggestions)
             return Answer("clarify", None, result.score, text, result.suggestions)
         return Answer("fallback", None, result.score, self._say("fallback"), ())
+
+
+_YEAR = re.compile(r"(20\d{2})\s*年")
+_FIGURES = re.compile(r"保费|价格|标准|多少钱|缴费|费用|什么时候|几月|时间|开始|截止|起保|规则")
+
+
+def _unknown_year(text: str) -> int | None:
+    """A year the policy data does not cover, asked about its figures or dates."""
+    if not _FIGURES.search(text):
+        return None
+    known = {
+        day.year
+        for y in policy_years()
+        for day in (y.coverage.start, y.coverage.end, y.windows.centralized.open)
+    }
+    for match in _YEAR.finditer(text):
+        if int(match.group(1)) not in known:
+            return int(match.group(1))
+    return None
 
 
 def default_service() -> FaqService:

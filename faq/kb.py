@@ -56,6 +56,8 @@ class KnowledgeBase:
     scaffolding: tuple[str, ...]
     """Words of question scaffolding that say nothing about the topic."""
     context: Mapping[str, Any]
+    elsewhere: tuple[str, ...] = ()
+    """Patterns of other agencies' business, answered with "ask there"."""
 
     @cached_property
     def by_id(self) -> dict[str, Entry]:
@@ -120,4 +122,5 @@ def load_kb(data_dir: Traversable | Path | None = None) -> KnowledgeBase:
         synonyms=dict(sorted(synonyms.items(), key=lambda kv: -len(kv[0]))),
         scaffolding=tuple(sorted(map(str, lexicon["scaffolding"]), key=len, reverse=True)),
         context=build_context(),
+        elsewhere=tuple(str(p) for p in lexicon.get("elsewhere") or ()),
     )

@@ -131,3 +131,25 @@ def test_faq_eval_prints_accuracy(capsys):
     assert main(["faq", "eval", str(dev), "--oos", str(oos)]) == 0
     out = capsys.readouterr().out
     assert "top-1 accuracy" in out and "out-of-scope not answered" in out
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["社保卡密码忘了怎么办", "公积金怎么提取", "医保卡丢了去哪补办", "个税APP怎么填"],
+)
+def test_another_agencys_business_is_sent_there_not_matched(question):
+    answer = faq_service().ask(question)
+    assert answer.status == "fallback" and answer.entry is None
+    assert "其他部门的业务" in answer.text
+
+
+def test_a_year_without_data_is_said_so_and_known_years_are_answered():
+    unknown = faq_service().ask("2025年度的保费标准是多少")
+    assert unknown.status == "fallback" and "还没有2025年的" in unknown.text
+    assert "2023年7月1日至2024年6月30日" in unknown.text
+    known = faq_service().ask("2024年1月开始参保的保费怎么算")
+    assert known.status != "fallback"
+    # A past year named as history, not asked about its figures, is matched as usual.
+    assert (
+        faq_service().ask("2022年参保过，今年还要申请参保编码吗").entry == "code_existing_no_need"
+    )
