@@ -13,11 +13,20 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from flows.storage import ConversationKey, PersonClaim, Storage, id_hash
 from flows.storage_factory import open_storage
-from flows.storage_sql import SqlStorage, StorageUrlError, async_url, metadata
+from flows.storage_sql import (
+    HEAD_REVISION,
+    MIGRATIONS,
+    SqlStorage,
+    StorageUrlError,
+    async_url,
+    metadata,
+)
 from rules.ids import mask_id
 
 AT = dt.datetime(2024, 1, 15, 9, 30, tzinfo=dt.UTC)
@@ -456,3 +465,9 @@ async def test_no_url_means_the_sqlite_file_in_the_data_dir(
     explicit = await open_storage("", tmp_path / "elsewhere")
     await explicit.close()
     assert (tmp_path / "elsewhere" / "hubao.sqlite3").exists()
+
+
+def test_the_head_revision_the_storage_skips_at_is_alembics_newest():
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(config).get_current_head() == HEAD_REVISION
