@@ -120,7 +120,9 @@ async def test_the_draft_keeps_no_full_id_number_and_drops_the_sealed_rows_after
     assert "sealed" in saved and all(n not in saved for n in numbers)
     assert all(n not in line.text for line in await storage.transcript(who) for n in numbers)
     await finish(bot, who, "3")
-    assert '"sealed"' not in await state_json(storage, who)
+    saved = await state_json(storage, who)
+    assert '"sealed"' not in saved
+    assert json.loads(saved)["slots"]["quote"]["total"] == 540  # the quote stays in the draft
 
 
 def test_sealed_rows_open_only_under_the_same_secret_and_unaltered():

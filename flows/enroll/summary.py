@@ -32,7 +32,7 @@ from flows.enroll_files import (
 )
 from flows.flow import FlowContext, Step
 from flows.messages import Choice, OutgoingFile, Reply
-from flows.quote_text import render_quote
+from flows.quote_text import quote_json, render_quote
 from flows.texts import say
 from rules.batch import lifecycle
 from rules.dates import (
@@ -77,6 +77,7 @@ async def _summary(ctx: FlowContext) -> list[Reply]:
     text = "\n\n".join([head, render_quote(quote), dates, money])
     checklist = say("enroll_checklist", steps=_checklist(ctx, quote, deadline))
     files = _files(ctx, quote, deadline)
+    ctx.slots["quote"] = quote_json(quote)  # the draft keeps what was quoted
     ctx.slots.pop(SEALED, None)  # the full rows are no longer needed: drop them
     choices = (
         Choice(say("status_menu"), "flow:status"),
