@@ -45,6 +45,7 @@ _COMMANDS = {
 }
 _COMMAND_OF = {word: name for name, words in _COMMANDS.items() for word in words}
 _SLASH_FLOW = re.compile(r"^/([a-z_]+)$")
+_QUESTION = re.compile(r"[?？]|怎么|如何|什么|为什么|为啥|哪|吗|能不能|可不可以|多久|是否")
 
 
 def command_of(text: str) -> str | None:
@@ -279,7 +280,15 @@ class Engine:
             if answer.status == "answer":
                 turn.count("answer")
                 return [Reply(answer.body), *self._pending_prompt(turn, ctx, again=True)]
-            return self._reask(turn, ctx, step, say("not_understood"))
+            if not _QUESTION.search(text):
+                return self._reask(turn, ctx, step, say("not_understood"))
+            # A side question the knowledge base cannot settle: say so as it would outside
+            # the flow (choices to pick, or the hotline, and the miss recorded), then go on.
+            turn.count(answer.status)
+            choices = tuple(Choice(s.question, f"faq:{s.entry}") for s in answer.suggestions)
+            if answer.status == "fallback":
+                turn.miss(text, self.now())
+            return [Reply(answer.text, choices), *self._pending_prompt(turn, ctx, again=True)]
         if flow.prefill is not None:
             _prefill_missing(flow, text, ctx)
         state.slots[step.slot_name] = value

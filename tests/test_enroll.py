@@ -201,3 +201,15 @@ async def test_a_file_the_checks_cannot_read_is_explained_and_the_roster_asked_a
     await to_roster_step(bot, who)
     answer = await send_roster(bot, who, spec)
     assert said in answer and "Excel" in answer
+
+
+async def test_a_side_question_nobody_can_answer_is_recorded_for_the_hotline_team():
+    storage = MemoryStorage()
+    bot, who = engine(storage, TODAY), key()
+    await to_roster_step(bot, who)
+    seen = joined(await bot.handle(text(who, "公司年会节目怎么排？")))
+    assert "答不上来" in seen and "12351" in seen and "回到刚才的问题" in seen
+    assert [m.question for m in await storage.misses()] == ["公司年会节目怎么排？"]
+    # An answer that is not a question is asked again, and nothing is recorded.
+    assert "没看懂" in joined(await bot.handle(text(who, "嗯嗯嗯")))
+    assert len(await storage.misses()) == 1
