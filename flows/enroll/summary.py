@@ -129,6 +129,8 @@ def _checklist(ctx: FlowContext, quote: UnitQuote, deadline: str) -> list[str]:
     steps_: list[str] = []
     if ctx.slots.get(ACCOUNT) == "no":
         steps_.append(say("enroll_step_register"))
+    elif ctx.slots.get(ACCOUNT) == "forgot":
+        steps_.append(say("enroll_step_recover"))
     steps_.append(say("enroll_step_login"))
     if ctx.slots.get(CODE) == "no":
         ready = working_day(ctx.today, review.enrollment_code)
@@ -138,7 +140,8 @@ def _checklist(ctx: FlowContext, quote: UnitQuote, deadline: str) -> list[str]:
     entry = "集中参保办理" if mode_of(ctx) is Mode.CENTRALIZED else "即时参保办理"
     steps_.append(
         say("enroll_step_batch", entry=entry, unit=ctx.slots[UNIT],
-            code=ctx.slots.get(CODE_VALUE), pending=label["roster_pending_validation"])
+            code=ctx.slots.get(CODE_VALUE), forgot=ctx.slots.get(CODE) == "forgot",
+            pending=label["roster_pending_validation"])
     )  # fmt: skip
     steps_.append(say("enroll_step_upload", clean_file=CLEAN_FILE))
     kept = sum(1 for p in people_of(ctx) if p["over"] and p["keep"] and not p["conflict"])
