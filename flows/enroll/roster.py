@@ -115,12 +115,17 @@ async def _read_upload(ctx: FlowContext, name: str, data: bytes) -> RosterFile |
 
 async def _check_roster(ctx: FlowContext) -> list[Reply]:
     name, data = ctx.scratch.pop("upload")
-    for slot in (ROSTER, FIX, LAST_YEAR, SI_PAYERS, ATTACHMENTS):
-        ctx.slots.pop(slot, None)
+    ctx.slots.pop(ROSTER, None)
+    ctx.slots.pop(FIX, None)
     roster = await _read_upload(ctx, name, data)
     if isinstance(roster, FileFinding):
+        if SEALED in ctx.slots:  # a roster checked before stays, with its fixes
+            kept = say("enroll_previous_kept", file=ctx.slots[FILE])
+            return [Reply(f"{roster.message}\n{kept}")]
         ctx.scratch["retry"] = True
         return [Reply(roster.message)]
+    for slot in (LAST_YEAR, SI_PAYERS, ATTACHMENTS):
+        ctx.slots.pop(slot, None)  # a new roster: its counts and checks are asked again
     policy, start = policy_of(ctx), start_of(ctx)
     check = await asyncio.to_thread(
         check_rows, roster.rows, policy=policy, start=start, headers=roster.headers
