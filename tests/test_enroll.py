@@ -137,8 +137,7 @@ def test_sealed_rows_open_only_under_the_same_secret_and_unaltered():
     )
 
 
-async def test_forget_releases_the_ids_so_another_unit_can_enroll_them():
-    storage = MemoryStorage()
+async def test_forget_releases_the_ids_so_another_unit_can_enroll_them(storage: Storage):
     bot = engine(storage, TODAY)
     first, second = key("u1"), key("u2")
     await to_roster_step(bot, first, "甲贸易公司")
@@ -150,8 +149,8 @@ async def test_forget_releases_the_ids_so_another_unit_can_enroll_them():
     assert "甲贸易公司" not in again and "名单没有问题" in again
 
 
-async def test_the_draft_survives_a_restart_on_sqlite(tmp_path):
-    storage = await open_storage(None, tmp_path)
+async def test_the_draft_survives_a_restart_on_the_database(sql_url: str):
+    storage = await open_storage(sql_url)
     try:
         who = key()
         bot = engine(storage, TODAY)
@@ -159,9 +158,9 @@ async def test_the_draft_survives_a_restart_on_sqlite(tmp_path):
         assert "第5行" in await send_roster(bot, who, {"people": 3, "rows": [ROWS["rows"][1]]})
     finally:
         await storage.close()
-    storage = await open_storage(None, tmp_path)
+    storage = await open_storage(sql_url)
     try:
-        bot = engine(storage, TODAY)  # a new process on the same database file
+        bot = engine(storage, TODAY)  # a new process on the same database
         resumed = joined(await bot.handle(text(who, "继续参保")))
         assert "接着上次的" in resumed and "第5行" in resumed
         await bot.handle(text(who, "删除第5行"))
