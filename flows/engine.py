@@ -4,6 +4,10 @@ Order of handling in a turn: a pressed button (or its number typed), a global co
 message while a flow waits for an answer (the answer, other slots it mentions, or a side
 question answered before asking again), a message that starts a flow, a shortcut (batch
 status guide), and finally the knowledge base.
+
+A resumable flow (the enrollment) left for the menu, another flow, /cancel or a pausing
+step is parked with its slots; starting it again resumes where it stopped. Only /restart
+and /forget discard it.
 """
 
 from __future__ import annotations
