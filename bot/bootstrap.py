@@ -4,26 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 from bot.settings import Settings
 from faq.answer import FaqService
 from faq.kb import load_kb
-from flows.catalog import default_flows, default_shortcuts
 from flows.engine import Engine
 from flows.storage import Storage
 from flows.storage_factory import open_storage
-from flows.vault import Vault
-
-
-@dataclass(frozen=True)
-class App:
-    settings: Settings
-    faq: FaqService
-    storage: Storage
-    engine: Engine
 
 
 def build_engine(settings: Settings, storage: Storage, faq: FaqService) -> Engine:
+    # The flows pull in the workbook and encryption libraries: imported here, so commands
+    # that only answer questions (`hubao ask`, `hubao faq`) start without them.
+    from flows.catalog import default_flows, default_shortcuts
+    from flows.vault import Vault
+
     return Engine(
         storage=storage,
         faq=faq,
@@ -35,11 +31,22 @@ def build_engine(settings: Settings, storage: Storage, faq: FaqService) -> Engin
     )
 
 
+@dataclass
+class App:
+    settings: Settings
+    faq: FaqService
+    storage: Storage
+
+    @cached_property
+    def engine(self) -> Engine:
+        """Built on first use: the chat channels need it, `hubao ask` does not."""
+        return build_engine(self.settings, self.storage, self.faq)
+
+
 async def open_app(settings: Settings | None = None, db_url: str | None = None) -> App:
     """Open the app inside the running event loop (database drivers bind to it)."""
     settings = settings or Settings.from_env()
     if db_url:
         settings = replace(settings, db_url=db_url)
     storage = await open_storage(settings.db_url, settings.data_dir)
-    faq = FaqService(load_kb())
-    return App(settings, faq, storage, build_engine(settings, storage, faq))
+    return App(settings, FaqService(load_kb()), storage)

@@ -19,7 +19,6 @@ from bot.telegram_cli import add_telegram_command
 from bot.terminal import run_terminal
 from faq.answer import Answer, FaqService
 from faq.evaluate import evaluate, read_cases
-from faq.export import export
 from faq.kb import KnowledgeBaseError, load_kb
 from faq.lint import lint
 from faq.misses import group_misses
@@ -184,6 +183,8 @@ def cmd_faq_lint(args: argparse.Namespace) -> int:
 
 
 def cmd_faq_export(args: argparse.Namespace) -> int:
+    from faq.export import export  # openpyxl: only for this command
+
     data = export(load_kb(), args.format)
     if args.output:
         Path(args.output).write_bytes(data)

@@ -17,16 +17,8 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from flows.roster_file import (
-    FileFinding,
-    read_roster,
-    summary_lines,
-    write_clean,
-    write_report,
-    write_template,
-)
 from rules.errors import RulesError
 from rules.policy import PolicyYear, latest_policy_year, policy_for_coverage_date
 from rules.privacy import mask_personal_data
@@ -38,6 +30,9 @@ from rules.roster import (
     check_unit,
     parse_birth_date,
 )
+
+if TYPE_CHECKING:
+    from flows.roster_file import FileFinding
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -113,6 +108,8 @@ def _result_json(
 
 
 def cmd_roster_template(args: argparse.Namespace) -> int:
+    from flows.roster_file import write_template  # openpyxl: only for roster commands
+
     out = Path(args.out)
     try:
         write_template(out, policy=latest_policy_year())
@@ -123,6 +120,14 @@ def cmd_roster_template(args: argparse.Namespace) -> int:
 
 
 def cmd_roster_check(args: argparse.Namespace) -> int:
+    from flows.roster_file import (  # openpyxl: only for roster commands
+        FileFinding,
+        read_roster,
+        summary_lines,
+        write_clean,
+        write_report,
+    )
+
     source = Path(args.file)
     policy, start = _policy_and_start(args.as_of)
     last_year = _count(args.last_year, "--last-year")

@@ -222,13 +222,13 @@ def _schema_revision(connection: Connection) -> str | None:
 
 
 def _upgrade_head(connection: Connection) -> None:
+    if _schema_revision(connection) == HEAD_REVISION:
+        return
     # Alembic is imported only when there is something to upgrade: it is a tenth of a
     # second of every command's start otherwise.
     from alembic import command
     from alembic.config import Config
 
-    if _schema_revision(connection) == HEAD_REVISION:
-        return
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
