@@ -25,6 +25,7 @@ import logging
 import os
 import re
 import time
+import unicodedata
 from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
@@ -413,15 +414,41 @@ def callback_data(value: str, index: int) -> str:
     return str(index)
 
 
+ROW_WIDTH = 24
+"""Display width of one keyboard row on a phone, CJK characters counting two."""
+ROW_BUTTONS = 4
+
+
+def _width(label: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in label)
+
+
+def keyboard_rows(buttons: Sequence[Button]) -> list[tuple[Button, ...]]:
+    """Short labels side by side ("A0", "A0+A1", ...), long ones on a row of their own, in
+    order; a row never holds more than fits on a phone's screen."""
+    rows: list[list[Button]] = []
+    width = 0
+    for button in buttons:
+        need = _width(button.label) + 2  # the button's own padding
+        if rows and len(rows[-1]) < ROW_BUTTONS and width + need <= ROW_WIDTH:
+            rows[-1].append(button)
+            width += need
+        else:
+            rows.append([button])
+            width = need
+    return [tuple(row) for row in rows]
+
+
 def render(replies: Sequence[Reply]) -> list[Outgoing]:
     """The engine's replies as the messages to send, in order."""
     out: list[Outgoing] = []
     index = 0  # the engine numbers the choices of a whole answer together
     for reply in replies:
-        rows: list[tuple[Button, ...]] = []
+        buttons = []
         for choice in reply.choices:
             index += 1
-            rows.append((Button(choice.label, callback_data(choice.value, index)),))
+            buttons.append(Button(choice.label, callback_data(choice.value, index)))
+        rows = keyboard_rows(buttons)
         text = reply.text.strip() or (TEXTS["choose"] if rows else "")
         if text:
             chunks = html_chunks(text)

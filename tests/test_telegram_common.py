@@ -63,14 +63,19 @@ def test_length_is_counted_as_telegram_does_in_utf16_units():
     assert html_chunks("😀" * 6, limit=10) == ["😀" * 5, "😀"]
 
 
-def test_choices_become_one_button_a_row_under_the_last_piece_of_text():
-    reply = Reply("请选择保障项目", (Choice("A0+B0+C0", "v:A0 B0 C0"), Choice("B0+C0", "v:B0 C0")))
+def test_choices_sit_under_the_last_piece_of_text_short_ones_side_by_side():
+    plans = ["A0", "A0+A1", "A0+A2", "A0+A3", "A1", "A2", "A3"]
+    choices = [Choice(p, f"v:{p}") for p in plans]
+    reply = Reply("请选择保障项目", (*choices, Choice("不选A系列（在职住院）", "v:不选")))
     [message] = render([reply])
     assert isinstance(message, TextOut)
-    assert [[(b.label, b.data) for b in row] for row in message.keyboard] == [
-        [("A0+B0+C0", "v:A0 B0 C0")],
-        [("B0+C0", "v:B0 C0")],
-    ]
+    rows = [[b.label for b in row] for row in message.keyboard]
+    assert [label for row in rows for label in row] == [*plans, "不选A系列（在职住院）"]
+    assert rows[-1] == ["不选A系列（在职住院）"]  # a long label has its own row
+    assert all(len(row) <= 4 for row in rows) and len(rows) < len(plans)
+    menu = render([Reply("菜单", (Choice("我要参保（上传名单、选项目）", "flow:enroll"),
+                                  Choice("保费测算", "flow:quote")))])[0]  # fmt: skip
+    assert isinstance(menu, TextOut) and [len(row) for row in menu.keyboard] == [1, 1]
 
 
 def test_a_value_over_64_bytes_is_sent_as_its_number_counted_across_the_whole_answer():
