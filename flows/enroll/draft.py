@@ -117,19 +117,22 @@ def sealed_people(ctx: FlowContext) -> dict[int, Person] | None:
     if not isinstance(rows, list):
         return None
     out = {}
-    for r in rows:
-        row, name, doc, number, sex, birth, phone, si, category = r
-        out[row] = Person(
-            row=row,
-            name=name,
-            doc_type=DocType(doc),
-            number=number,
-            sex=Sex(sex),
-            birth_date=dt.date.fromisoformat(birth),
-            phone=phone,
-            has_social_insurance=si,
-            category=Category(category),
-        )
+    try:
+        for r in rows:
+            row, name, doc, number, sex, birth, phone, si, category = r
+            out[row] = Person(
+                row=row,
+                name=name,
+                doc_type=DocType(doc),
+                number=number,
+                sex=Sex(sex),
+                birth_date=dt.date.fromisoformat(birth),
+                phone=phone,
+                has_social_insurance=si,
+                category=Category(category),
+            )
+    except (TypeError, ValueError):  # a draft sealed by an older layout: ask for the file
+        return None
     return out
 
 
