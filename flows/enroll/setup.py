@@ -53,6 +53,7 @@ from rules.plans import check_selection
 async def _intro(ctx: FlowContext) -> list[Reply]:
     try:
         policy, mode = mode_on(ctx.today)
+        coverage_period(ctx.today)  # on the year's last day a submission starts nothing
     except NoPolicyData as exc:
         return [Reply(say("enroll_closed", reason=exc.message))]
     ctx.slots[MODE], ctx.slots[YEAR] = mode.value, policy.year
@@ -119,7 +120,12 @@ def _ask_submit(ctx: FlowContext) -> Reply:
     policy = policy_of(ctx)
     today, tomorrow = ctx.today, ctx.today + dt.timedelta(days=1)
     choices = [Choice(say("enroll_today", day=cn_date(today)), f"v:{today.isoformat()}")]
-    if mode_of(ctx) is Mode.INSTANT or tomorrow <= policy.windows.centralized.close:
+    last = (
+        policy.windows.centralized.close
+        if mode_of(ctx) is Mode.CENTRALIZED
+        else policy.coverage.end - dt.timedelta(days=1)
+    )
+    if tomorrow <= last:
         choices.append(Choice(say("enroll_tomorrow", day=cn_date(tomorrow)), f"v:{tomorrow}"))
     text = say(
         "enroll_ask_submit",
