@@ -9,10 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flows.flow import Invalid
 from flows.texts import say
+from rules.errors import NoPolicyData
 from rules.policy import PolicyYear
 
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
@@ -180,6 +182,21 @@ def extract_day(text: str, today: dt.date) -> dt.date | None:
     if day is None and re.fullmatch(r"\s*\d+(\.\d+)?\s*", normalize_text(text)):
         raise Invalid(say("not_a_date", value=text.strip()))
     return day
+
+
+def extract_day_within(
+    text: str, today: dt.date, check: Callable[[dt.date], object]
+) -> str | None:
+    """``extract_day`` as an ISO date, refused with the rules' reason when ``check`` (e.g.
+    ``coverage_period``) says the policy data does not cover it."""
+    day = extract_day(text, today)
+    if day is None:
+        return None
+    try:
+        check(day)
+    except NoPolicyData as exc:
+        raise Invalid(exc.message) from None
+    return day.isoformat()
 
 
 def extract_choice(text: str, no: str, yes: str) -> bool | None:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from flows.extract import extract_choice, extract_date, normalize_text
-from flows.flow import Flow, FlowContext, Invalid, Step, asking, prefill_slots, steps
+from flows.extract import extract_choice, extract_day_within, normalize_text
+from flows.flow import Flow, FlowContext, Step, asking, prefill_slots, steps
 from flows.messages import Choice, Reply
 from flows.texts import say
 from rules.batch import lifecycle
 from rules.dates import Mode, coverage_period, waiting_periods
-from rules.errors import NoPolicyData
 from rules.fmt import cn_date
 from rules.policy import latest_policy_year, policy_for_enrollment_date
 
@@ -31,14 +30,7 @@ def asks_coverage(text: str) -> bool:
 
 
 def _submitted(text: str, ctx: FlowContext) -> str | None:
-    day = extract_date(text, ctx.today)
-    if day is None:
-        return None
-    try:
-        coverage_period(day)
-    except NoPolicyData as exc:
-        raise Invalid(exc.message) from None
-    return day.isoformat()
+    return extract_day_within(text, ctx.today, coverage_period)
 
 
 async def _coverage_answer(ctx: FlowContext) -> list[Reply]:

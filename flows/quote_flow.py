@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from collections.abc import Callable
 
-from flows.extract import extract_day, extract_head_count, extract_plans, normalize_text
+from flows.extract import extract_day_within, extract_head_count, extract_plans, normalize_text
 from flows.flow import Flow, FlowContext, Invalid, Step, asking, prefill_slots, steps
 from flows.messages import Choice, Reply
 from flows.quote_text import render_quote
@@ -61,14 +61,7 @@ def _people(text: str, ctx: FlowContext) -> dict[str, int] | None:
 
 
 def _start(text: str, ctx: FlowContext) -> str | None:
-    day = extract_day(text, ctx.today)
-    if day is None:
-        return None
-    try:
-        policy_for_coverage_date(day)
-    except NoPolicyData as exc:
-        raise Invalid(exc.message) from None
-    return day.isoformat()
+    return extract_day_within(text, ctx.today, policy_for_coverage_date)
 
 
 prefill = prefill_slots({START: _start, PEOPLE: _people, PLANS: _plans})
