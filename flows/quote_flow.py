@@ -9,7 +9,7 @@ from collections.abc import Callable
 from flows.extract import extract_day_within, extract_head_count, extract_plans, normalize_text
 from flows.flow import Flow, FlowContext, Invalid, Step, asking, prefill_slots, steps
 from flows.messages import Choice, Reply
-from flows.quote_text import render_quote
+from flows.quote_text import refusal_text, render_quote
 from flows.texts import say
 from rules.errors import NoPolicyData
 from rules.people import Category
@@ -38,8 +38,7 @@ def _check_plans(plans: tuple[str, ...], ctx: FlowContext) -> tuple[str, ...]:
     policy = policy_for_coverage_date(dt.date.fromisoformat(start)) if start else None
     check = check_selection(plans, policy or latest_policy_year())
     if not check.accepted:
-        reasons = "\n".join(f"· {r.message}" for r in check.refusals)
-        raise Invalid(f"{say('quote_refused')}\n{reasons}")
+        raise Invalid(refusal_text(check.refusals))
     return check.plans
 
 

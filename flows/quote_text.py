@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from flows.texts import say
 from rules.fmt import cn_date, yuan
 from rules.people import Category
+from rules.plans import Refusal
 from rules.policy import PricingTier, policy_for_coverage_date
 from rules.premium import UnitQuote
 
 TIER_LABELS = {PricingTier.FULL_YEAR: "全年缴费标准", PricingTier.HALF_YEAR: "半年缴费标准"}
+
+
+def refusal_text(refusals: Sequence[Refusal]) -> str:
+    """Why a plan selection is refused: every reason, one a line."""
+    return "\n".join([say("plans_refused"), *(f"· {r.message}" for r in refusals)])
 
 
 def render_quote(quote: UnitQuote) -> str:

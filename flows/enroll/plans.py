@@ -23,6 +23,7 @@ from flows.enroll.draft import (
 from flows.extract import extract_plans, normalize_text
 from flows.flow import FlowContext, Invalid, Step
 from flows.messages import Choice, Reply
+from flows.quote_text import refusal_text
 from flows.texts import say
 from rules.fmt import yuan
 from rules.people import Category
@@ -130,9 +131,8 @@ async def _plans_review(ctx: FlowContext) -> list[Reply]:
     plans, fixed = _chosen(ctx), fixed_plans_of(ctx)
     check = check_selection(plans, policy_of(ctx), fixed)
     if not check.accepted:
-        reasons = "\n".join(f"· {r.message}" for r in check.refusals)
         _replan(ctx)
-        return [Reply(f"{say('enroll_plans_refused')}\n{reasons}\n{say('enroll_plans_again')}")]
+        return [Reply(f"{refusal_text(check.refusals)}\n{say('enroll_plans_again')}")]
     ctx.slots[PLANS] = list(check.plans)
     quote = quote_of(ctx)
     replies = []

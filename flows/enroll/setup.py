@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
 
 from flows.enroll.draft import (
     ACCOUNT,
@@ -37,6 +36,7 @@ from flows.extract import (
 )
 from flows.flow import FlowContext, Invalid, Step
 from flows.messages import Choice, Reply
+from flows.quote_text import refusal_text
 from flows.texts import say
 from rules.dates import (
     Mode,
@@ -96,8 +96,7 @@ def _fixed(text: str, ctx: FlowContext) -> list[str] | None:
         return None
     check = check_selection(plans, policy_of(ctx))
     if not check.accepted:
-        reasons = "\n".join(f"· {r.message}" for r in check.refusals)
-        raise Invalid(f"{say('enroll_plans_refused')}\n{reasons}")
+        raise Invalid(refusal_text(check.refusals))
     return list(check.plans)
 
 
@@ -156,11 +155,13 @@ _account = answer_extractor(
         ("yes", r"^(有|是|能|可以|对|嗯|已)|能登|注册过|申工通"),
     ]
 )
+_CODE_TEXT = r"[A-Za-z0-9]{6,}"
+"""An enrollment code typed in the answer ("有，是SH2023001")."""
 _code = answer_extractor(
     [
         ("forgot", r"忘|不记得|查不到|找不到|不知道"),
         ("no", r"^(没|无|还没|不)|新单位|没申请|第一次"),
-        ("yes", r"^(有|是|对|嗯|已|记得)|[A-Za-z0-9]{6,}"),
+        ("yes", rf"^(有|是|对|嗯|已|记得)|{_CODE_TEXT}"),
     ]
 )
 _operator = answer_extractor(
@@ -179,7 +180,7 @@ _wait = answer_extractor(
 
 def _code_answer(text: str, ctx: FlowContext) -> str | None:
     value = _code(text, ctx)
-    if value == "yes" and (m := re.search(r"[A-Za-z0-9]{6,}", normalize_text(text))):
+    if value == "yes" and (m := re.search(_CODE_TEXT, normalize_text(text))):
         ctx.slots[CODE_VALUE] = m.group(0)  # the unit's code, not personal data
     return value
 
@@ -267,19 +268,11 @@ async def _paused(ctx: FlowContext) -> list[Reply]:
     return [Reply(say("enroll_paused"))]
 
 
-async def _nothing(ctx: FlowContext) -> list[Reply]:
-    return []
-
-
-def _yes_route(slot: str, yes: str, otherwise: str) -> Callable[[FlowContext], str]:
-    return lambda ctx: yes if ctx.slots.get(slot) else otherwise
-
-
 STEPS = (
     Step("intro", act=_intro, route=_after_intro, transitions=("closed", JOINED, SUBMIT)),
-    Step("closed", act=_nothing, end=True),
+    Step("closed", end=True),
     Step(JOINED, prompt=_ask_joined, extract=_joined, transitions=(FIXED, SUBMIT),
-         route=_yes_route(JOINED, FIXED, SUBMIT)),
+         route=lambda ctx: FIXED if ctx.slots[JOINED] else SUBMIT),
     Step(FIXED, prompt=lambda ctx: Reply(say("enroll_ask_fixed_plans")), extract=_fixed,
          transitions=(SUBMIT,)),
     Step(SUBMIT, prompt=_ask_submit, extract=_submit, transitions=("submit_set",)),
