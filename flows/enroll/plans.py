@@ -50,8 +50,8 @@ def _running(ctx: FlowContext, plans: Sequence[str]) -> str:
             continue
         each = person_premium(plans, category, start, policy).total
         total += each * people
-        label = "职保在职" if category is Category.ZHIBAO else "非职保"
-        cats.append({"label": label, "each": yuan(each), "people": people})
+        zhibao = category is Category.ZHIBAO
+        cats.append({"zhibao": zhibao, "each": yuan(each), "people": people})
     return say("enroll_running", plans="+".join(plans), cats=cats, total=yuan(total))
 
 
@@ -61,15 +61,14 @@ def _series_plan(series: Series) -> Callable[[str, FlowContext], list[str] | Non
         codes = extract_plans(text)
         mine = [c for c in codes or () if c.startswith(series)]
         if not mine:
-            if codes is None and re.search(r"^(不选|不要|不参加|跳过|都不|无|没有|none)", text):
-                return []
-            if codes:
-                return None  # other series' codes: the prefill takes them
-            return None
-        policy = policy_of(ctx)
-        enhanced = [c for c in mine if not policy.plan(c).is_basic]
-        if len(enhanced) > 1:
-            raise Invalid(say("enroll_plan_two_enhanced", codes="、".join(enhanced)))
+            # Another series' codes are left to the prefill; "不选" skips this series.
+            skip = codes is None and re.search(r"^(不选|不要|不参加|跳过|都不|无|没有|none)", text)
+            return [] if skip else None
+        # The series on its own can break only the one-enhanced-plan rule.
+        check = check_selection(mine, policy_of(ctx))
+        refused = [r for r in check.refusals if r.code == "multiple_enhanced"]
+        if refused:
+            raise Invalid(refusal_text(refused))
         return mine
 
     return extract
