@@ -240,7 +240,11 @@ def _ask_fix(ctx: FlowContext) -> Reply:
 
 _ROW_RANGE = re.compile(r"(\d{1,5})\s*(?:-|~|－|到|至)\s*(\d{1,5})")
 _ROW_NUMBER = re.compile(r"(?<!\d)\d{1,5}(?!\d)")
-_ACTION = re.compile(r"删|移除|去掉|不要|剔除|去除|保留|缴金|在缴|确认|留下|在职|有社保")
+# What a message asks for the rows it names; the order of the checks is the priority.
+_REMOVE = r"删|移除|去掉|不要|剔除|去除"
+_IN_SERVICE = r"设为在职|设置在职|设成在职|改为在职|有社保|改成是|改为是"
+_KEEP = r"保留|缴金|在缴|确认|留下"
+_ACTION = re.compile(f"{_REMOVE}|{_IN_SERVICE}|{_KEEP}")
 
 
 def _row_numbers(text: str) -> list[int]:
@@ -299,18 +303,18 @@ def _fix(text: str, ctx: FlowContext) -> str | None:
     unknown = [r for r in rows if r not in known]
     if unknown:
         raise Invalid(say("enroll_fix_unknown_row", rows="、".join(map(str, unknown))))
-    if re.search(r"删|移除|去掉|不要|剔除|去除", text):
+    if re.search(_REMOVE, text):
         _remove(ctx, rows, done)
-    elif re.search(r"设为在职|设置在职|设成在职|改为在职|有社保|改成是|改为是", text):
+    elif re.search(_IN_SERVICE, text):
         _set_in_service(ctx, rows, done)
-    elif re.search(r"保留|缴金|在缴|确认|留下", text):
+    elif re.search(_KEEP, text):
         _keep(ctx, rows, done)
     else:
         raise Invalid(say("enroll_fix_what", rows="、".join(map(str, rows))))
     return "changed"
 
 
-def chosen_people(ctx: FlowContext, rows: Sequence[int]) -> list[dict[str, Any]]:
+def _chosen_people(ctx: FlowContext, rows: Sequence[int]) -> list[dict[str, Any]]:
     """The people of ``rows``; a row with errors has none to decide for: say so."""
     by_row = {p["row"]: p for p in people_of(ctx)}
     for row in rows:
@@ -332,7 +336,7 @@ def _remove(ctx: FlowContext, rows: Sequence[int], done: list[str]) -> None:
 
 
 def _keep(ctx: FlowContext, rows: Sequence[int], done: list[str]) -> None:
-    people, names = chosen_people(ctx, rows), names_of(ctx)
+    people, names = _chosen_people(ctx, rows), names_of(ctx)
     for person in people:  # all checked before any is changed
         if not (person["over"] and person["si"]):
             raise Invalid(say("enroll_fix_not_over", row=person["row"]))
@@ -342,7 +346,7 @@ def _keep(ctx: FlowContext, rows: Sequence[int], done: list[str]) -> None:
 
 
 def _set_in_service(ctx: FlowContext, rows: Sequence[int], done: list[str]) -> None:
-    people, names = chosen_people(ctx, rows), names_of(ctx)
+    people, names = _chosen_people(ctx, rows), names_of(ctx)
     for person in people:
         if person["si"]:
             raise Invalid(say("enroll_fix_already_si", row=person["row"]))
