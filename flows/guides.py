@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Collection
 
 from flows.extract import extract_choice, extract_day_within, normalize_text
 from flows.flow import Flow, FlowContext, Step, asking, prefill_slots, steps
 from flows.messages import Choice, Reply
 from flows.texts import say
 from rules.batch import lifecycle
-from rules.dates import Mode, coverage_period, waiting_periods
+from rules.dates import CoveragePeriod, Mode, coverage_period, waiting_periods
 from rules.fmt import cn_date
-from rules.policy import latest_policy_year, policy_for_enrollment_date
+from rules.policy import PolicyYear, Series, latest_policy_year, policy_for_enrollment_date
 
 # --- coverage and waiting periods ------------------------------------------------------
 
@@ -33,6 +34,17 @@ def _submitted(text: str, ctx: FlowContext) -> str | None:
     return extract_day_within(text, ctx.today, coverage_period)
 
 
+def waiting_lines(
+    period: CoveragePeriod, policy: PolicyYear, series: Collection[Series] | None = None
+) -> list[dict[str, object]]:
+    """Each series' waiting period as the texts show it (only ``series`` if given)."""
+    return [
+        {"name": w.series_name, "days": w.days, "first": cn_date(w.covered_from), "note": w.note}
+        for w in waiting_periods(period, policy)
+        if series is None or w.series in series
+    ]
+
+
 async def _coverage_answer(ctx: FlowContext) -> list[Reply]:
     submitted = dt.date.fromisoformat(ctx.slots["submitted"])
     period = coverage_period(submitted)
@@ -44,11 +56,7 @@ async def _coverage_answer(ctx: FlowContext) -> list[Reply]:
     if period.mode is Mode.CENTRALIZED:
         return [Reply(say("coverage_centralized", **values))]
     policy = policy_for_enrollment_date(submitted)
-    waits = [
-        {"name": w.series_name, "days": w.days, "first": cn_date(w.covered_from), "note": w.note}
-        for w in waiting_periods(period, policy)
-    ]
-    return [Reply(say("coverage_instant", waits=waits, **values))]
+    return [Reply(say("coverage_instant", waits=waiting_lines(period, policy), **values))]
 
 
 COVERAGE = Flow(

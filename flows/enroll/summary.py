@@ -31,6 +31,7 @@ from flows.enroll_files import (
     summary_workbook_bytes,
 )
 from flows.flow import FlowContext, Step
+from flows.guides import waiting_lines
 from flows.messages import Choice, OutgoingFile, Reply
 from flows.quote_text import quote_json, render_quote
 from flows.texts import say
@@ -39,7 +40,6 @@ from rules.dates import (
     MODE_LABELS,
     Mode,
     coverage_period,
-    waiting_periods,
 )
 from rules.dates import transfer_deadline as payment_deadline
 from rules.fmt import cn_date, yuan
@@ -52,12 +52,9 @@ async def _summary(ctx: FlowContext) -> list[Reply]:
     submitted = submitted_on(ctx)
     period = coverage_period(submitted)
     quote = quote_of(ctx)
-    series_chosen = {policy.plan(c).series for c in quote.plans}
-    waits = [
-        {"name": w.series_name, "days": w.days, "first": cn_date(w.covered_from), "note": w.note}
-        for w in waiting_periods(period, policy)
-        if w.series in series_chosen and period.mode is Mode.INSTANT
-    ]
+    chosen = {policy.plan(c).series for c in quote.plans}
+    # Centralized enrollment has no waiting period: the text says so instead.
+    waits = waiting_lines(period, policy, chosen) if period.mode is Mode.INSTANT else []
     deadline = cn_date(payment_deadline(submitted, policy))
     head = say(
         "enroll_summary_head",
