@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from faq.answer import FaqService
+from flows.extract import QUESTION
 from flows.flow import Flow, FlowContext, Invalid, Progress, Step
 from flows.messages import Choice, Incoming, Reply
 from flows.storage import ConversationState, Storage, Turn
@@ -49,7 +50,6 @@ _COMMANDS = {
 }
 _COMMAND_OF = {word: name for name, words in _COMMANDS.items() for word in words}
 _SLASH_FLOW = re.compile(r"^/([a-z_]+)$")
-_QUESTION = re.compile(r"[?？]|怎么|如何|什么|为什么|为啥|哪|吗|能不能|可不可以|多久|是否")
 
 
 def command_of(text: str) -> str | None:
@@ -277,14 +277,13 @@ class Engine:
             if state.slots != before:
                 return await self._advance(turn, flow, ctx)
             trigger = self._flows[flow.name].trigger
-            if trigger is not None and trigger(text):
-                # "继续参保" while already in it: say where we are, keep everything.
-                return [Reply(say("resumed", title=flow.title)), *self._pending_prompt(turn, ctx)]
+            if trigger is not None and trigger(text):  # "继续参保" while already in it
+                return await self._start(turn, flow.name, ctx, text="")
             answer = self.faq.ask(text)
             if answer.status == "answer":
                 turn.count("answer")
                 return [Reply(answer.body), *self._pending_prompt(turn, ctx, again=True)]
-            if not _QUESTION.search(text):
+            if not QUESTION.search(text):
                 return self._reask(turn, ctx, step, say("not_understood"))
             # A side question the knowledge base cannot settle: say so as it would outside
             # the flow (choices to pick, or the hotline, and the miss recorded), then go on.

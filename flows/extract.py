@@ -23,6 +23,12 @@ _CN_NUMBER = r"[零〇一二两三四五六七八九十百千]+"
 _NUMBER = rf"(\d+|{_CN_NUMBER})"
 
 
+QUESTION = re.compile(
+    r"[?？]|怎么|如何|什么|为什么|为啥|哪|吗|呢|多少|多久|能否|能不能|可不可以|是否"
+)
+"""Words that make a message a question rather than an answer to the one asked."""
+
+
 def normalize_text(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip()
 

@@ -10,9 +10,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from flows.extract import (
-    normalize_text,
-)
+from flows.extract import QUESTION, normalize_text
 from flows.flow import FlowContext
 from flows.messages import Choice
 from flows.storage import PersonClaim
@@ -43,8 +41,6 @@ UNIT_NAME_CHARS = (4, 60)
 MAX_COUNT = 1_000_000
 CLEAN_FILE = "参保名单（可导入）.xlsx"
 SUMMARY_FILE = "参保汇总.xlsx"
-
-QUESTION = re.compile(r"[?？]|怎么|如何|什么|哪|吗|呢|多少|能否|可不可以|是否")
 
 
 def wants_enrollment(text: str) -> bool:

@@ -20,7 +20,6 @@ from flows.enroll.draft import (
     MAX_COUNT,
     PEOPLE,
     PLAN_SLOTS,
-    QUESTION,
     ROSTER,
     ROWS,
     SEALED,
@@ -48,6 +47,7 @@ from flows.enroll_files import (
     template_bytes,
 )
 from flows.extract import (
+    QUESTION,
     cn_int,
     normalize_text,
 )

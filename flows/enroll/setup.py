@@ -14,7 +14,6 @@ from flows.enroll.draft import (
     JOINED,
     MODE,
     OPERATOR,
-    QUESTION,
     ROSTER,
     SUBMIT,
     UNIT,
@@ -29,6 +28,7 @@ from flows.enroll.draft import (
     working_day,
 )
 from flows.extract import (
+    QUESTION,
     extract_choice,
     extract_day,
     extract_plans,
