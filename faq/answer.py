@@ -13,7 +13,8 @@ import jinja2
 import yaml
 
 from faq.kb import KnowledgeBase, load_kb
-from faq.match import Matcher, MatchResult, Status, Suggestion, Thresholds
+from faq.match import MAX_QUESTION_CHARS, Matcher, MatchResult, Status, Suggestion, Thresholds
+from faq.normalize import normalize
 from rules.policy import policy_years
 
 _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
@@ -30,6 +31,10 @@ class Answer:
     suggestions: tuple[Suggestion, ...]
     body: str = ""
     """The answer without the related-questions line, for channels that show them as buttons."""
+    intent: str | None = None
+    """A request to do something: the guided flow that does it (chat channels start it)."""
+    place: str | None = None
+    """Another agency's business: where to ask instead (the text says so too)."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -38,6 +43,7 @@ class Answer:
             "score": round(self.score, 3),
             "answer": self.text,
             "suggestions": [{"entry": s.entry, "question": s.question} for s in self.suggestions],
+            **({"place": self.place} if self.place else {}),
         }
 
 
@@ -58,21 +64,25 @@ class FaqService:
     def _say(self, name: str, **extra: Any) -> str:
         return self._messages[name].render(**self.kb.context, **extra).strip()
 
-    def ask(self, question: str) -> Answer:
+    def ask(self, question: str, intents: bool = False) -> Answer:
         """The answer, a clarifying choice, or the hotline fallback. Channels record misses.
 
         Questions the knowledge base must not answer as if it knew (another agency's
         business, a year without data) are told so before any matching."""
+        declined = self.decline(question)
+        if declined is not None:
+            return declined
+        return self._answer(self.matcher.match(question, intents=intents))
+
+    def decline(self, question: str) -> Answer | None:
+        """The "not here" answer to a question, told before any matching, or None."""
         text = unicodedata.normalize("NFKC", question)
-        if self._elsewhere.search(text):
-            return Answer("fallback", None, 0.0, self._say("elsewhere"), ())
+        if (place := self.kb.elsewhere_for(normalize(question[:MAX_QUESTION_CHARS]))) is not None:
+            said = self._say("elsewhere", topic=place.topic, place=place.place)
+            return Answer("fallback", None, 0.0, said, (), place=place.place)
         if (year := _unknown_year(text)) is not None:
             return Answer("fallback", None, 0.0, self._say("unknown_year", asked=year), ())
-        return self._answer(self.matcher.match(question))
-
-    @cached_property
-    def _elsewhere(self) -> re.Pattern[str]:
-        return re.compile("|".join(f"(?:{p})" for p in self.kb.elsewhere) or "$^")
+        return None
 
     def answer_entry(self, entry_id: str) -> Answer:
         """The answer of a chosen entry (a clarify choice or a related-question button)."""
@@ -80,6 +90,10 @@ class FaqService:
         return self._answer(MatchResult("answer", entry, 1.0, ()))
 
     def _answer(self, result: MatchResult) -> Answer:
+        if result.status == "answer" and result.entry is not None and result.entry.flow:
+            entry = result.entry
+            text = self._say("intent", label=entry.question)
+            return Answer("answer", entry.id, result.score, text, (), text, intent=entry.flow)
         if result.status == "answer" and result.entry is not None:
             entry = result.entry
             related = tuple(

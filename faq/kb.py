@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -18,6 +19,8 @@ from faq.context import build_context
 
 LEXICON_FILE = "lexicon.yaml"
 SMALLTALK_FILE = "smalltalk.yaml"
+INTENTS_FILE = "intents.yaml"
+ELSEWHERE_FILE = "elsewhere.yaml"
 
 
 class Entry(BaseModel):
@@ -31,8 +34,10 @@ class Entry(BaseModel):
     answer: str = Field(min_length=2)
     related: tuple[str, ...] = ()
     source: str = ""
-    kind: Literal["business", "smalltalk"] = "business"
+    kind: Literal["business", "smalltalk", "intent"] = "business"
     topic: str = ""
+    flow: str = ""
+    """For an intent: the guided flow a request like this starts."""
 
     @property
     def phrasings(self) -> tuple[str, ...]:
@@ -49,6 +54,15 @@ _ENV = jinja2.Environment(
 
 
 @dataclass(frozen=True)
+class Elsewhere:
+    """Another agency's business: what it is about, where to ask, how to recognize it."""
+
+    topic: str
+    place: str
+    pattern: re.Pattern[str]
+
+
+@dataclass(frozen=True)
 class KnowledgeBase:
     entries: tuple[Entry, ...]
     synonyms: Mapping[str, str]
@@ -56,8 +70,17 @@ class KnowledgeBase:
     scaffolding: tuple[str, ...]
     """Words of question scaffolding that say nothing about the topic."""
     context: Mapping[str, Any]
-    elsewhere: tuple[str, ...] = ()
-    """Patterns of other agencies' business, answered with "ask there"."""
+    elsewhere: tuple[Elsewhere, ...] = ()
+    """Other agencies' business, answered with where to ask instead."""
+    program: re.Pattern[str] = re.compile("$^")
+    """Words of the program's own business: a question with one is never sent elsewhere."""
+
+    def elsewhere_for(self, question: str) -> Elsewhere | None:
+        """The place a question of another agency's business belongs to, if it is one.
+        ``question`` is normalized text (faq.normalize.normalize)."""
+        if self.program.search(question):
+            return None
+        return next((e for e in self.elsewhere if e.pattern.search(question)), None)
 
     @cached_property
     def by_id(self) -> dict[str, Entry]:
@@ -66,6 +89,11 @@ class KnowledgeBase:
     @property
     def business(self) -> Iterator[Entry]:
         return (e for e in self.entries if e.kind == "business")
+
+    @cached_property
+    def intents(self) -> dict[str, Entry]:
+        """Requests to do something, by the flow they start; the question is the menu label."""
+        return {e.flow: e for e in self.entries if e.kind == "intent"}
 
     def render(self, entry: Entry) -> str:
         """The answer a user reads, with the policy-year figures filled in."""
@@ -97,6 +125,21 @@ def _entries_from(file: Traversable | Path, kind: str) -> list[Entry]:
     return entries
 
 
+def _intents_from(file: Traversable | Path) -> list[Entry]:
+    """Each flow's menu label and example requests, as entries the matcher ranks too."""
+    entries = []
+    for i, raw in enumerate(_read_yaml(file) or []):
+        try:
+            flow, label, examples = raw["flow"], raw["label"], tuple(raw["examples"])
+            entries.append(
+                Entry(id=f"intent_{flow}", question=label, alternates=examples, answer=label,
+                      kind="intent", topic="intents", flow=flow)
+            )  # fmt: skip
+        except (KeyError, TypeError, ValidationError) as exc:
+            raise KnowledgeBaseError(f"{file.name} intent {i + 1}: {exc}") from None
+    return entries
+
+
 def load_kb(data_dir: Traversable | Path | None = None) -> KnowledgeBase:
     """Load and validate the entry files, the lexicon and the small talk."""
     package = resources.files("faq")
@@ -106,6 +149,7 @@ def load_kb(data_dir: Traversable | Path | None = None) -> KnowledgeBase:
         if file.name.endswith(".yaml"):
             entries.extend(_entries_from(file, "business"))
     entries.extend(_entries_from(package.joinpath(SMALLTALK_FILE), "smalltalk"))
+    entries.extend(_intents_from(package.joinpath(INTENTS_FILE)))
     seen: set[str] = set()
     for entry in entries:
         if entry.id in seen:
@@ -122,5 +166,23 @@ def load_kb(data_dir: Traversable | Path | None = None) -> KnowledgeBase:
         synonyms=dict(sorted(synonyms.items(), key=lambda kv: -len(kv[0]))),
         scaffolding=tuple(sorted(map(str, lexicon["scaffolding"]), key=len, reverse=True)),
         context=build_context(),
-        elsewhere=tuple(str(p) for p in lexicon.get("elsewhere") or ()),
+        **_elsewhere_from(package.joinpath(ELSEWHERE_FILE)),
     )
+
+
+def _elsewhere_from(file: Traversable | Path) -> dict[str, Any]:
+    """The places of other agencies' business and the program's own words, compiled."""
+    data = _read_yaml(file) or {}
+    try:
+        program = re.compile(re.sub(r"\s+", "", str(data.get("program") or "$^")))
+        places = tuple(
+            Elsewhere(
+                topic=str(raw["topic"]),
+                place=str(raw["place"]),
+                pattern=re.compile("|".join(f"(?:{p})" for p in raw["patterns"])),
+            )
+            for raw in data.get("places") or ()
+        )
+    except (KeyError, TypeError, re.error) as exc:
+        raise KnowledgeBaseError(f"{file.name}: {exc}") from None
+    return {"elsewhere": places, "program": program}

@@ -52,7 +52,7 @@ def test_out_of_scope_questions_fall_back_to_the_hotline(question):
 
 
 def test_an_unsure_match_offers_up_to_three_questions_to_choose_from():
-    answer = ask("模板能自己加一列部门吗")
+    answer = ask("保障")
     assert answer.status == "clarify"
     assert 1 <= len(answer.suggestions) <= 3
     assert answer.suggestions[0].question in answer.text
@@ -141,6 +141,65 @@ def test_another_agencys_business_is_sent_there_not_matched(question):
     answer = faq_service().ask(question)
     assert answer.status == "fallback" and answer.entry is None
     assert "其他部门的业务" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "place"),
+    [
+        ("退休金每个月能拿多少", "12333"),
+        ("社保缴费基数怎么调", "12333"),
+        ("工伤认定要准备什么", "12333"),
+        ("失业金怎么领", "12333"),
+        ("公积金贷款能贷多少", "12329"),
+        ("个人所得税怎么申报", "12366"),
+        ("营业执照年检怎么做", "12345"),
+        ("医保报销比例是多少", "医保经办机构"),
+        ("重疾险理赔要多久", "保险公司"),
+    ],
+)
+def test_another_agencys_business_names_the_place_to_ask(question, place):
+    answer = faq_service().ask(question)
+    assert answer.status == "fallback" and answer.entry is None
+    assert answer.place is not None and place in answer.place
+    assert place in answer.text and "12351" in answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "退休人员能参保吗",
+        "超龄员工能参保吗",
+        "医保享受在职待遇要勾吗",
+        "社保尚在缴金是什么意思",
+        "个人养老金核定表什么时候用",
+        "申请编码要传营业执照吗",
+        "意外险有没有等待期",
+        "员工辞职了社保没减员",
+        "外地医保参加A2有起付线补助吗",
+    ],
+)
+def test_the_programs_own_questions_are_not_sent_elsewhere(question):
+    answer = faq_service().ask(question)
+    assert answer.place is None and answer.status == "answer"
+
+
+def test_no_in_scope_question_of_the_question_sets_is_sent_elsewhere():
+    data = Path(__file__).parent / "data"
+    files = [data / f"faq_{n}.jsonl" for n in ("paraphrases", "tune", "holdout")]
+    service = faq_service()
+    for file in [*files, SHARED_EVAL / "faq_dev.jsonl"]:
+        if not file.exists():
+            continue
+        for line in file.read_text(encoding="utf-8").splitlines():
+            question = json.loads(line)["q"]
+            assert service.ask(question).place is None, question
+
+
+def test_ask_json_names_the_place_for_another_agencys_business(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("HUBAO_DATA_DIR", str(tmp_path))
+    assert main(["ask", "公积金怎么提取", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["status"] == "fallback" and "12329" in out["place"]
 
 
 def test_a_year_without_data_is_said_so_and_known_years_are_answered():
