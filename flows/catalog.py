@@ -1,4 +1,5 @@
-"""The flows hubao offers, in menu order, with the phrases that start them."""
+"""The flows hubao offers, in menu order, with the values that start them. Their menu
+labels and the words that request them are intents in faq/intents.yaml."""
 
 from __future__ import annotations
 
@@ -6,16 +7,15 @@ from flows.engine import FlowEntry, Shortcut
 from flows.enroll import ENROLL, wants_enrollment
 from flows.guides import ACCOUNT, COVERAGE, STATUS, asks_coverage, status_shortcut
 from flows.quote_flow import QUOTE, wants_quote
-from flows.texts import say
 
 
 def default_flows() -> list[FlowEntry]:
     return [
-        FlowEntry(ENROLL, trigger=wants_enrollment, menu_label=say("enroll_menu")),
-        FlowEntry(QUOTE, trigger=wants_quote, menu_label=say("quote_menu")),
-        FlowEntry(COVERAGE, trigger=asks_coverage, menu_label=say("coverage_menu")),
-        FlowEntry(ACCOUNT, menu_label=say("account_menu")),
-        FlowEntry(STATUS, menu_label=say("status_menu")),
+        FlowEntry(ENROLL, trigger=wants_enrollment),
+        FlowEntry(QUOTE, trigger=wants_quote),
+        FlowEntry(COVERAGE, trigger=asks_coverage),
+        FlowEntry(ACCOUNT),
+        FlowEntry(STATUS),
     ]
 
 

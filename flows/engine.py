@@ -1,9 +1,16 @@
 """The dialog engine: one turn per incoming message, persisted by the storage port.
 
-Order of handling in a turn: a pressed button (or its number typed), a global command, a
-message while a flow waits for an answer (the answer, other slots it mentions, or a side
-question answered before asking again), a message that starts a flow, a shortcut (batch
-status guide), and finally the knowledge base.
+Order of handling in a turn: a pressed button (or its number typed), a global command (also
+inside a sentence: "我要转人工"), then what the text means:
+
+- while a flow waits for an answer: a correction of an earlier answer when the message marks
+  one ("不对，是10个人"); else the pending question's answer; else other slots it mentions
+  (empty ones filled, named ones changed); else a request for another flow (run beside this
+  one when it finishes at once, otherwise this one is parked); else a side question answered
+  before asking again;
+- outside a flow: a follow-up that changes a value of the last result ("那10个人呢"), a
+  flow's label or request (its values prefill the flow), a shortcut (batch status guide), and
+  finally the knowledge base, whose matcher ranks flow intents with the entries.
 
 A resumable flow (the enrollment) left for the menu, another flow, /cancel or a pausing
 step is parked with its slots; starting it again resumes where it stopped. Only /restart
@@ -18,8 +25,8 @@ import unicodedata
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from faq.answer import FaqService
-from flows.extract import QUESTION
+from faq.answer import Answer, FaqService
+from flows.extract import CORRECTION, QUESTION, retracts, strip_correction
 from flows.flow import Flow, FlowContext, Invalid, Progress, Step
 from flows.messages import Choice, Incoming, Reply
 from flows.storage import ConversationState, Storage, Turn
@@ -36,7 +43,9 @@ Shortcut = Callable[[str, FlowContext], Awaitable[list[Reply] | None]]
 class FlowEntry:
     flow: Flow
     trigger: Trigger | None = None
-    menu_label: str | None = None
+    """Starts the flow from the values a message carries ("8个人A0B0C0多少钱"); requests in
+    words are the intents of the knowledge base (faq/intents.yaml)."""
+    in_menu: bool = True
 
 
 _COMMANDS = {
@@ -49,12 +58,35 @@ _COMMANDS = {
     "forget": ("/forget", "删除我的数据", "删除数据", "清除我的数据"),
 }
 _COMMAND_OF = {word: name for name, words in _COMMANDS.items() for word in words}
+_IN_SENTENCE = {
+    "human": re.compile(
+        r"(转|找|要|接|问问?|联系|打|转接)人工|人工客服|真人客服|找真人|^人工服务$"
+    ),
+    "forget": re.compile(r"(删除|删掉|清除|清空)(我的|我们的)?(数据|资料|个人信息|记录)"),
+    "start": re.compile(r"^(回到|返回|回|打开|看看?)(主)?菜单"),
+    "restart": re.compile(r"^(重新开始|从头开始|从头再来|全部重来)"),
+    "cancel": re.compile(
+        r"^(算了|好了|那)?[,，\s]*(取消|退出|不办了|不算了|不弄了|不测了|不问了)(吧|了|办理)?$"
+    ),
+    "back": re.compile(r"(返回|回到|退回|回)上一步|上一个问题"),
+}
+"""Commands that still mean themselves inside a sentence ("我要转人工")."""
 _SLASH_FLOW = re.compile(r"^/([a-z_]+)$")
 
 
 def command_of(text: str) -> str | None:
     key = unicodedata.normalize("NFKC", text).strip().lower().rstrip("。.!！")
-    return _COMMAND_OF.get(key)
+    if key in _COMMAND_OF:
+        return _COMMAND_OF[key]
+    if len(key) <= 30:
+        for name, pattern in _IN_SENTENCE.items():
+            if pattern.search(key):
+                return name
+    return None
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).strip("。.!！?？")
 
 
 @dataclass
@@ -69,6 +101,15 @@ class Engine:
 
     def __post_init__(self) -> None:
         self._flows = {e.flow.name: e for e in self.flows}
+        self._labels = {
+            name: entry.question
+            for name, entry in self.faq.kb.intents.items()
+            if name in self._flows
+        }
+        self._by_label = {}
+        for name, label in self._labels.items():
+            self._by_label[_plain(label)] = name
+            self._by_label[_plain(re.split(r"[（(]", label)[0])] = name
 
     async def handle(self, message: Incoming, progress: Progress | None = None) -> list[Reply]:
         """Process one message; a message id seen before gets no second answer.
@@ -119,15 +160,28 @@ class Engine:
             return [Reply(say("empty"))]
         if turn.state.flow and turn.state.flow in self._flows and turn.state.step:
             return await self._continue(turn, ctx, text)
-        for entry in self.flows:
-            if entry.trigger is not None and entry.trigger(text):
-                return await self._start(turn, entry.flow.name, ctx, text)
+        if (replies := await self._follow_up(turn, ctx, text)) is not None:
+            return replies
+        if name := self._requested(text):
+            return await self._start(turn, name, ctx, text)
         for shortcut in self.shortcuts:
             replies = await shortcut(text, ctx)
             if replies is not None:
                 turn.count("answer")
                 return replies
-        return self._faq(turn, text)
+        answer = self.faq.ask(text, intents=True)
+        if answer.intent in self._flows and answer.intent is not None:
+            return await self._start(turn, answer.intent, ctx, text)
+        return self._faq(turn, text, answer)
+
+    def _requested(self, text: str) -> str | None:
+        """A flow asked for by its menu label or by the values the message carries."""
+        if name := self._by_label.get(_plain(text)):
+            return name
+        for entry in self.flows:
+            if entry.trigger is not None and entry.trigger(text):
+                return entry.flow.name
+        return None
 
     def _numbered_choice(self, state: ConversationState, text: str) -> str | None:
         digits = unicodedata.normalize("NFKC", text).strip().rstrip(".。")
@@ -148,8 +202,7 @@ class Engine:
 
     # --- knowledge base ------------------------------------------------------------------
 
-    def _faq(self, turn: Turn, text: str) -> list[Reply]:
-        answer = self.faq.ask(text)
+    def _faq(self, turn: Turn, text: str, answer: Answer) -> list[Reply]:
         turn.count(answer.status)
         if answer.status == "fallback":
             turn.miss(text, self.now())
@@ -162,6 +215,9 @@ class Engine:
     async def _button(self, turn: Turn, value: str) -> list[Reply]:
         kind, _, arg = value.partition(":")
         ctx = self._context(turn)
+        intent = self.faq.kb.by_id[arg].flow if arg in self.faq.kb.by_id else ""
+        if kind == "faq" and intent in self._flows:
+            return await self._start(turn, intent, ctx, text="")
         if kind == "faq" and arg in self.faq.kb.by_id:
             turn.count("answer")
             answer = self.faq.answer_entry(arg)
@@ -225,7 +281,9 @@ class Engine:
 
     def _menu_choices(self) -> tuple[Choice, ...]:
         return tuple(
-            Choice(e.menu_label, f"flow:{e.flow.name}") for e in self.flows if e.menu_label
+            Choice(self._labels.get(e.flow.name, e.flow.title), f"flow:{e.flow.name}")
+            for e in self.flows
+            if e.in_menu
         )
 
     # --- flows ---------------------------------------------------------------------------
@@ -245,6 +303,7 @@ class Engine:
             return [Reply(say("resumed", title=flow.title)), *self._pending_prompt(turn, ctx)]
         if state.flow != name:
             self._leave(state)
+        state.done = None
         turn.count("flow")
         parked = state.parked.pop(name, None) if flow.resumable and slots is None else None
         if parked is not None:
@@ -266,8 +325,14 @@ class Engine:
         flow = self._flows[str(state.flow)].flow
         step = flow.steps[str(state.step)]
         assert step.extract is not None
+        if CORRECTION.search(text):
+            replies = await self._correct(turn, flow, ctx, text, latest=retracts(text))
+            if replies is not None:
+                return replies
         try:
-            value = step.extract(text, ctx)
+            value = step.extract(strip_correction(text) or text, ctx) if text else None
+            if value is None:  # "不是老单位，没有编码": the marker may be the answer itself
+                value = step.extract(text, ctx)
         except Invalid as exc:
             return self._reask(turn, ctx, step, exc.reason)
         if value is None:
@@ -276,40 +341,155 @@ class Engine:
                 _prefill_missing(flow, text, ctx)
             if state.slots != before:
                 return await self._advance(turn, flow, ctx)
+            if not QUESTION.search(text):
+                replies = await self._correct(turn, flow, ctx, text, latest=False)
+                if replies is not None:
+                    return replies
             trigger = self._flows[flow.name].trigger
             if trigger is not None and trigger(text):  # "继续参保" while already in it
                 return await self._start(turn, flow.name, ctx, text="")
-            answer = self.faq.ask(text)
-            if answer.status == "answer":
-                turn.count("answer")
-                return [Reply(answer.body), *self._pending_prompt(turn, ctx, again=True)]
-            if not QUESTION.search(text):
-                return self._reask(turn, ctx, step, say("not_understood"))
-            # A side question the knowledge base cannot settle: say so as it would outside
-            # the flow (choices to pick, or the hotline, and the miss recorded), then go on.
-            turn.count(answer.status)
-            choices = tuple(Choice(s.question, f"faq:{s.entry}") for s in answer.suggestions)
-            if answer.status == "fallback":
-                turn.miss(text, self.now())
-            return [Reply(answer.text, choices), *self._pending_prompt(turn, ctx, again=True)]
+            return await self._aside(turn, ctx, step, text)
         if flow.prefill is not None:
             _prefill_missing(flow, text, ctx)
         state.slots[step.slot_name] = value
         state.misses = 0
         return await self._advance(turn, flow, ctx)
 
-    async def _advance(self, turn: Turn, flow: Flow, ctx: FlowContext) -> list[Reply]:
-        """Move through filled and acting steps until one needs the user or the flow ends."""
+    async def _aside(self, turn: Turn, ctx: FlowContext, step: Step, text: str) -> list[Reply]:
+        """A message that does not answer the pending question: another flow's request, or a
+        question answered before asking again."""
+        state = turn.state
+        answer = self.faq.ask(text, intents=True)
+        other = self._requested(text) or answer.intent
+        if other in self._flows and other is not None and other != state.flow:
+            return await self._beside(turn, ctx, other, text)
+        if answer.intent == state.flow:
+            return await self._start(turn, str(state.flow), ctx, text="")
+        if answer.status == "answer" and answer.intent is None:
+            turn.count("answer")
+            return [Reply(answer.body), *self._pending_prompt(turn, ctx, again=True)]
+        if not QUESTION.search(text):
+            return self._reask(turn, ctx, step, say("not_understood"))
+        # A side question the knowledge base cannot settle: say so as it would outside
+        # the flow (choices to pick, or the hotline, and the miss recorded), then go on.
+        turn.count(answer.status)
+        choices = tuple(Choice(s.question, f"faq:{s.entry}") for s in answer.suggestions)
+        if answer.status == "fallback":
+            turn.miss(text, self.now())
+        text_shown = self.faq.ask(text).text if answer.status == "answer" else answer.text
+        return [Reply(text_shown, choices), *self._pending_prompt(turn, ctx, again=True)]
+
+    async def _beside(self, turn: Turn, ctx: FlowContext, name: str, text: str) -> list[Reply]:
+        """Another flow asked for in the middle of this one. If it finishes at once (a quote
+        with all its values) its result is shown and this flow's question asked again;
+        otherwise this flow is left (a resumable one parked) and the other one goes on."""
+        state = turn.state
+        current = self._flows[str(state.flow)].flow
+        lent = current.shares(ctx) if current.shares is not None else {}
+        saved = (state.flow, state.step, state.slots, state.back, state.misses)
+        replies = await self._start(turn, name, ctx, text, slots=lent)
+        if state.flow is None and current.resumable:
+            state.parked.pop(current.name, None)
+            state.flow, state.step, state.slots, state.back, state.misses = saved
+            state.done = None
+            ctx.slots = state.slots
+            return [*replies, *self._pending_prompt(turn, ctx, again=True)]
+        if current.resumable:
+            return [Reply(say("parked_beside", title=current.title)), *replies]
+        return replies
+
+    async def _correct(
+        self, turn: Turn, flow: Flow, ctx: FlowContext, text: str, latest: bool
+    ) -> list[Reply] | None:
+        """An earlier answer changed: the step whose slot the message names ("提交日期改成
+        7月20日") takes the new value, or with ``latest`` ("不对，是10个人") the answer
+        given last. The flow then runs on from there, asking only what is still missing."""
+        state = turn.state
+        answered = [
+            flow.steps[b["step"]]
+            for b in reversed(state.back)
+            if b["step"] in flow.steps and b["step"] != state.step
+        ]
+        answered = [
+            s
+            for s in dict.fromkeys(answered)
+            if s.corrects is not None and s.slot_name in ctx.slots
+        ]
+        order = [s for s in answered if s.corrects and re.search(s.corrects, text)]
+        if latest and answered and answered[0] not in order:
+            order.append(answered[0])
+        value_text = strip_correction(text) or text
+        for target in order:
+            assert target.extract is not None
+            try:
+                value = target.extract(value_text, ctx)
+            except Invalid as exc:
+                pending = flow.steps[str(state.step)]
+                return self._reask(turn, ctx, pending, exc.reason)
+            if value is None or value == ctx.slots.get(target.slot_name):
+                continue
+            return await self._replay(turn, flow, ctx, target, value)
+        return None
+
+    async def _replay(
+        self, turn: Turn, flow: Flow, ctx: FlowContext, target: Step, value: object
+    ) -> list[Reply]:
+        state = turn.state
+        ctx.slots[target.slot_name] = value
+        shown = target.show(value, ctx) if target.show else ""
+        note = Reply(say("changed", value=shown))
+        steps_back = [b["step"] for b in state.back]
+        if target.name in steps_back:
+            state.back = state.back[: steps_back.index(target.name)]
+        state.step, state.misses = target.name, 0
+        return [note, *await self._advance(turn, flow, ctx, replay=True)]
+
+    async def _follow_up(self, turn: Turn, ctx: FlowContext, text: str) -> list[Reply] | None:
+        """After a result, a message that changes some of its values ("那10个人呢", "去掉C0",
+        "要是7月5号才交呢") runs the flow again with the others kept."""
+        state = turn.state
+        if state.done not in self._flows or state.done is None:
+            return None
+        if QUESTION.search(text) and not _FOLLOW_UP.search(text):
+            return None
+        flow = self._flows[state.done].flow
+        value_text = strip_correction(text) or text
+        changes: list[tuple[Step, object]] = []
+        for step in flow.steps.values():
+            if step.corrects is None or step.extract is None or step.slot_name not in ctx.slots:
+                continue
+            try:
+                value = step.extract(value_text, ctx)
+            except Invalid as exc:
+                return [Reply(exc.reason)]
+            if value is not None and value != ctx.slots.get(step.slot_name):
+                changes.append((step, value))
+        if not changes:
+            return None
+        kept = dict(ctx.slots)
+        notes = []
+        for step, value in changes:
+            kept[step.slot_name] = value
+            if step.show:
+                notes.append(step.show(value, ctx))
+        replies = await self._start(turn, flow.name, ctx, text="", slots=kept)
+        return [Reply(say("changed", value="，".join(notes))), *replies]
+
+    async def _advance(
+        self, turn: Turn, flow: Flow, ctx: FlowContext, replay: bool = False
+    ) -> list[Reply]:
+        """Move through filled and acting steps until one needs the user or the flow ends.
+        After a correction (``replay``) only the acts that depend on answers run again."""
         state = turn.state
         replies: list[Reply] = []
         for _ in range(len(flow.steps) * 3):  # a bound: routes cannot loop forever
             step = flow.steps[str(state.step)]
-            if step.act is not None:
+            if step.act is not None and (not replay or step.replay or step.end):
                 replies += await step.act(ctx)
             if step.end:
                 _finish_flow(state)
                 return replies
-            if step.pause:
+            if step.pause and not replay:
                 state.step = step.next(ctx)
                 self._leave(state)
                 return replies
@@ -382,14 +562,25 @@ def _finish_flow(state: ConversationState) -> None:
     """A finished flow keeps its slots, so "compare another combination" can reuse them."""
     if state.flow is not None:
         state.parked.pop(state.flow, None)
+    state.done = state.flow
     _leave_flow(state)
 
 
+_FOLLOW_UP = re.compile(
+    r"^(那|那么|要是|如果|假如|假设|换|改|再|去掉|加上|不对)|呢|的话|再算|重新算|算一下|换成|改成"
+    r"|去掉|加上|多少钱|交多少|要多少"
+)
+"""Words of a follow-up on a result, which a question may carry ("要是7月5号才交呢")."""
+
+
 def _prefill_missing(flow: Flow, text: str, ctx: FlowContext) -> None:
-    """While a flow waits, a message may mention other slots; fill only empty ones."""
+    """While a flow waits, a message may mention other slots; fill only empty ones. What
+    the other slots' parsers refuse is not reported: the message answered something else."""
     assert flow.prefill is not None
     filled = dict(ctx.slots)
     flow.prefill(text, ctx)
+    for key in [k for k in ctx.slots if k not in filled and k.endswith("_error")]:
+        del ctx.slots[key]
     for key, value in filled.items():
         ctx.slots[key] = value
 

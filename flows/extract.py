@@ -1,25 +1,29 @@
-"""Slot values from free Chinese text: plan codes, dates, head counts, yes/no.
+"""Slot values from free Chinese text: plan codes and plan edits, head counts, dates with
+their role, yes/no, and the words that mark a correction.
 
-Every extractor returns None when the text says nothing about its slot, so one message can
-be offered to all of a form's extractors and fill whatever it mentions.
+Every parser is a pure function that returns None when the text says nothing about its
+slot, so one message can be offered to all of a form's parsers and fill whatever it
+mentions. Parsers never guess: a value is read only when the words say it.
 """
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from flows.flow import Invalid
 from flows.texts import say
 from rules.errors import NoPolicyData
 from rules.policy import PolicyYear
 
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
-              "六": 6, "七": 7, "八": 8, "九": 9}  # fmt: skip
-_CN_NUMBER = r"[零〇一二两三四五六七八九十百千]+"
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "俩": 2, "三": 3, "仨": 3, "四": 4,
+              "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}  # fmt: skip
+_CN_NUMBER = r"[零〇一二两俩三仨四五六七八九十百千]+"
 _NUMBER = rf"(\d+|{_CN_NUMBER})"
 
 
@@ -50,11 +54,45 @@ def cn_int(token: str) -> int | None:
     return total + section + (digit or 0)
 
 
+# --- corrections -----------------------------------------------------------------------
+
+CORRECTION = re.compile(
+    r"不对|错了|说错|搞错|写错|打错|弄错|输错|更正|纠正|改成|改为|改到|换成|换为|修改|改一下"
+)
+"""Words that say the message changes an earlier answer rather than answering anew."""
+
+_LEADING_CORRECTION = re.compile(
+    r"^\s*(?:不对|不是|错了|说错了?|搞错了?|写错了?|打错了?|弄错了?|输错了?|更正|纠正)"
+    r"[\s,，.。!！、:：]*(?:应该)?(?:是)?"
+)
+
+
+def retracts(text: str) -> bool:
+    """ "不对，…", "说错了，…": the message takes back the answer just given."""
+    return bool(_LEADING_CORRECTION.match(normalize_text(text))) and not re.match(
+        r"^\s*不是的?\s*$", normalize_text(text)
+    )
+
+
+_NOT_BUT = re.compile(r"^\s*不是(?P<old>.+?)[,，、\s]*(?:而|应该)?是(?P<new>.+)$")
+_BUT_NOT = re.compile(r"^(?:是)?(?P<new>.+?)[,，、\s]+(?:而)?不是(?P<old>.+)$")
+
+
+def strip_correction(text: str) -> str:
+    """ "不对，是10个人" -> "10个人", "不是8个是9个" -> "9个": the new value without the
+    words that mark a fix (nor the old value it replaces)."""
+    text = normalize_text(text)
+    if m := _NOT_BUT.match(text) or _BUT_NOT.match(text):
+        return m.group("new").strip()
+    return _LEADING_CORRECTION.sub("", text, count=1).strip()
+
+
 # --- plans -----------------------------------------------------------------------------
 
 _CODE = re.compile(r"(?<![a-z])([abc])\s*([0-3])(?![0-9])", re.I)
 _TRIO = re.compile(
-    r"(三个|三项|3个|3项|全部|所有)基本|基本(保障|项目)?(都|全)(要|选|参加)|基本三项"
+    r"(三个|三项|3个|3项|全部|所有)基本|基本的?(保障|项目)?的?(三个|三项|3个|3项)?(都|全)(要|选|参加)"
+    r"|基本三项|基本的?(三个|三项|3个|3项)"
 )
 _SERIES = {"A": r"在职住院|住院", "B": r"特种重病|重大疾病|重病|重疾", "C": r"意外伤害|意外"}
 _LEVEL = {"0": r"基本", "1": r"加强\s*一档|一档|加强1档|1档", "2": r"加强\s*二档|二档|2档",
@@ -78,131 +116,417 @@ def extract_plans(text: str) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys(found)) or None
 
 
+PlanOp = Literal["set", "add", "remove"]
+
+
+@dataclass(frozen=True)
+class PlanEdit:
+    """What a message does to a plan selection: name it anew, add to it or take away."""
+
+    op: PlanOp
+    codes: tuple[str, ...]
+
+    def apply(self, current: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+        if self.op == "set":
+            return self.codes
+        if self.op == "add":
+            return tuple(dict.fromkeys([*current, *self.codes]))
+        return tuple(c for c in current if c not in self.codes)
+
+
+_REMOVE_PLANS = re.compile(r"(去掉|去除|不要|删掉|删除|减掉|减去|拿掉|取消|不选|不参加|除了|扣掉)")
+_ADD_PLANS = re.compile(r"(加上|再加|加一个|加个|加选|添加|增加|追加|补上|多加|^加|[,，\s]加)")
+
+
+def extract_plan_edit(text: str) -> PlanEdit | None:
+    """ "去掉C0" removes, "再加上C0呢" adds, "换成A0 B0" or plain codes name the selection."""
+    text = normalize_text(text)
+    codes = extract_plans(text)
+    if codes is None:
+        return None
+    first = text.find(codes[0]) if codes[0] in text.upper() else len(text)
+    head = text[: max(first, 0)] if first >= 0 else text
+    if re.search(r"换成|改成|改为|换为|只要|只选|就要", text):
+        return PlanEdit("set", codes)
+    if _REMOVE_PLANS.search(head or text):
+        return PlanEdit("remove", codes)
+    if _ADD_PLANS.search(head or text):
+        return PlanEdit("add", codes)
+    return PlanEdit("set", codes)
+
+
 # --- head counts -----------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class HeadCount:
+    """People as a message gives them: by category (职保 = has social insurance), a total,
+    or "all of them" in one category. None means the message does not say."""
+
     zhibao: int | None
     non_zhibao: int | None
+    total: int | None = None
+    all_non_zhibao: bool = False
+    all_zhibao: bool = False
+
+    def resolve(self, previous_total: int | None = None) -> tuple[int, int] | None:
+        """(职保, 非职保), filling what the message leaves out from the total it gives or the
+        earlier one; None when that is impossible ("3个没社保" of 2 people)."""
+        total = self.total if self.total is not None else previous_total
+        if self.all_non_zhibao:
+            return None if total is None else (0, total)
+        if self.all_zhibao:
+            return None if total is None else (total, 0)
+        zhibao, non = self.zhibao, self.non_zhibao
+        if zhibao is None and non is None:
+            return None if total is None else (total, 0)
+        if zhibao is not None and non is not None:
+            if self.total is not None and zhibao + non != self.total:
+                return None
+            return zhibao, non
+        given = zhibao if zhibao is not None else non
+        assert given is not None
+        rest = 0 if total is None or total < given else total - given
+        return (given, rest) if zhibao is not None else (rest, given)
 
 
-_WITH_SI = re.compile(
-    rf"{_NUMBER}\s*(?:个|名|位)?(?:人)?\s*(?:是)?(?:有社保|职保|在职有社保|交社保|缴社保)"
+_NON_SI = (
+    r"没有(?:交|缴|上)?社保|没(?:交|缴|上)?社保|无社保|不交社保|不缴社保|非职保|不是职保|没(?:有)?职保"
+    r"|没有参加社保|没参加社保|没参保社保|没有$|没有(?=[,，。.;；\s])"
 )
-_WITHOUT_SI = re.compile(
-    rf"{_NUMBER}\s*(?:个|名|位)?(?:人)?\s*(?:是)?(?:没有社保|没社保|无社保|不是职保|非职保|没有交社保|没交社保)"
+_WITH_SI = r"有社保|交社保|缴社保|上社保|交了社保|缴了社保|参加社保|职保"
+_CATEGORY = re.compile(rf"(?P<non>{_NON_SI})|(?P<si>{_WITH_SI})")
+_PEOPLE_UNIT = r"(?:个|名|位)?\s*(?:人|员工|职工|同事|个人)?"
+_COUNT_BEFORE = re.compile(rf"{_NUMBER}\s*{_PEOPLE_UNIT}\s*(?:的)?\s*(?:都|全|是|全都|均)?\s*$")
+_COUNT_AFTER = re.compile(
+    rf"^\s*(?:的)?\s*(?:人)?\s*(?:有|是|为|:|：)?\s*{_NUMBER}\s*(?!\s*[月号日年天])"
 )
-_SI_WORD_FIRST = re.compile(rf"(有社保|职保)的?(?:有|是)?\s*{_NUMBER}\s*(?:个|名|位)?人?")
-_NO_SI_WORD_FIRST = re.compile(
-    rf"(没有社保|没社保|无社保|非职保)的?(?:有|是)?\s*{_NUMBER}\s*(?:个|名|位)?人?"
+_ALL = re.compile(r"(全部|全都|都|所有人?|统统|一律|全员)")
+_TOTAL = re.compile(
+    rf"(?:一共|总共|共|合计|总计)?\s*{_NUMBER}\s*(?:个|名|位)\s*(?:人|员工|职工|同事)?"
+    rf"|(?:一共|总共|共|合计|总计)\s*{_NUMBER}(?!\s*[月号日年天元块])"
+    rf"|{_NUMBER}\s*(?:人|员工|职工|同事)"
 )
-_PEOPLE = re.compile(rf"{_NUMBER}\s*(?:个|名|位)?\s*(?:人|员工|职工|同事|个人)")
-_ONLY_NUMBER = re.compile(rf"\s*{_NUMBER}\s*(?:个|名|位)?\s*(?:人)?\s*")
+_NOT_PEOPLE = re.compile(
+    rf"{_NUMBER}?\s*(?:个月|个工作日|个小时|个项目|个险种|个保障|个批次|个文件|个附件|个档|个单位)"
+    rf"|{_NUMBER}\s*(?:个|项|种)\s*(?=的?(?:基本|项目|险种|保障|档|[ABCabc]\s*[0-3]|住院|重疾|重病"
+    rf"|意外|加强|都要|一起|全要))"
+    rf"|(?:再?加|添|多加|加选|再选)\s*(?:一|1)?\s*(?:个|项)"
+)
+_ONLY_NUMBER = re.compile(rf"\s*(?:是|有|一共|总共|共)?\s*{_NUMBER}\s*(?:个|名|位)?\s*(?:人)?\s*")
+
+
+def _scrub(text: str) -> str:
+    """Numbers that are not people: plan codes, dates, money, row numbers."""
+    text = _CODE.sub(" ", text)
+    text = re.sub(r"一(?=共|起|下|般|样|直|定|次|些|点|会|切|旦|致|并|律|块|同)", " ", text)
+    text = re.sub(r"\d{4}\s*[年./-]\s*\d{1,2}(?:\s*[月./-]\s*\d{1,2}\s*[日号]?)?", " ", text)
+    text = re.sub(rf"{_NUMBER}\s*月(?:\s*{_NUMBER}\s*[日号])?", " ", text)
+    text = re.sub(rf"{_NUMBER}\s*[日号]", " ", text)
+    text = re.sub(rf"{_NUMBER}\s*(?:元|块|%|％|岁|周岁|天|年|行)", " ", text)
+    text = re.sub(r"第\s*\d+", " ", text)
+    text = re.sub(r"\d+\s*[./]\s*\d+", " ", text)
+    return _NOT_PEOPLE.sub(" ", text)
+
+
+def _pairs(text: str, before: bool) -> tuple[dict[str, int], set[int]]:
+    """Category -> number, reading "5个有社保" (number before the words) or "有社保的5个";
+    with where those numbers stand."""
+    found: dict[str, int] = {}
+    used: set[int] = set()
+    for m in _CATEGORY.finditer(text):
+        category = "non" if m.group("non") else "si"
+        if category in found:
+            continue
+        if before:
+            segment = text[: m.start()]
+            number = _COUNT_BEFORE.search(segment)
+            at = number.start(1) if number else -1
+        else:
+            segment = text[m.end() :]
+            number = _COUNT_AFTER.match(segment)
+            at = m.end() + number.start(1) if number else -1
+        if number is None or at in used:
+            continue
+        value = cn_int(number.group(1))
+        if value is not None:
+            used.add(at)
+            found[category] = value
+    return found, used
 
 
 def extract_head_count(text: str, bare_number: bool = False) -> HeadCount | None:
-    """ "8个人" -> 8 in 职保; "5个有社保的3个没有" -> 5 and 3. A bare "8" only when asked."""
-    text = normalize_text(text)
-    text = re.sub(r"(\d+)\s*个没有\b", r"\1个没有社保", text)
-    text = re.sub(rf"({_NUMBER})\s*个没有(?!社保)", r"\1个没有社保", text)
-    with_si = _first_int(_WITH_SI, text) or _first_int(_SI_WORD_FIRST, text, group=2)
-    without = _first_int(_WITHOUT_SI, text) or _first_int(_NO_SI_WORD_FIRST, text, group=2)
-    if with_si is not None or without is not None:
-        return HeadCount(with_si if with_si is not None else 0, without or 0)
-    total = _first_int(_PEOPLE, text)
-    if total is None and bare_number and (m := _ONLY_NUMBER.fullmatch(text)):
-        total = cn_int(m.group(1))
-    return HeadCount(total, None) if total is not None else None
+    """ "8个人" -> 8 in total; "5个有社保3个没有", "职保3个非职保2个" -> by category;
+    "4个都没有社保" -> 0 and 4; "全部没社保" -> all of the known total. A bare "8" only
+    when a count was asked."""
+    text = _scrub(normalize_text(text))
+    before, after = _pairs(text, before=True), _pairs(text, before=False)
+    pairs, used = before if len(before[0]) >= len(after[0]) else after
+    total = None
+    for m in _TOTAL.finditer(text):
+        at = next(m.start(i) for i in range(1, 4) if m.group(i))
+        follows = re.sub(r"^\s*(?:的|都|是|全|全都)*\s*", "", text[m.end() : m.end() + 8])
+        if at in used or _CATEGORY.match(follows):
+            continue  # "3个没社保": a category count, not the total
+        total = cn_int(next(g for g in m.groups() if g))
+        break
+    if pairs:
+        return HeadCount(pairs.get("si"), pairs.get("non"), total)
+    word = _CATEGORY.search(text)
+    if word and _ALL.search(text[max(0, word.start() - 6) : word.start()]):
+        if word.group("non"):
+            return HeadCount(None, None, total, all_non_zhibao=True)
+        return HeadCount(None, None, total, all_zhibao=True)
+    if total is None and bare_number and (only := _ONLY_NUMBER.fullmatch(text)):
+        total = cn_int(only.group(1))
+    return HeadCount(None, None, total) if total is not None else None
 
 
-def _first_int(pattern: re.Pattern[str], text: str, group: int = 1) -> int | None:
-    m = pattern.search(text)
-    return cn_int(m.group(group)) if m else None
+def extract_count(text: str) -> int | None:
+    """A plain count ("8", "八个", "一共12人", "10个人"); None if the text has no number."""
+    text = _scrub(normalize_text(text))
+    m = re.search(rf"{_NUMBER}\s*(?:个|名|位)?\s*(?:人|员工)?", text)
+    return cn_int(m.group(1)) if m else None
 
 
 # --- dates -----------------------------------------------------------------------------
 
+DateRole = Literal["start", "submit"]
+
+
+@dataclass(frozen=True)
+class DateMention:
+    """A date in a message and what it is: the coverage start (起保) or the day the roster
+    is submitted (提交), or None when the words do not say."""
+
+    day: dt.date
+    role: DateRole | None
+
+
 _FULL_DATE = re.compile(r"(\d{4})\s*[年./-]\s*(\d{1,2})\s*[月./-]\s*(\d{1,2})\s*[日号]?")
-_MONTH_DAY = re.compile(rf"(?<![\d年])({_NUMBER})\s*月\s*(?:({_NUMBER})\s*[日号])?")
-_YEAR_MONTH = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月(?!\s*\d{1,2}\s*[日号])")
+_YEAR_MONTH = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月(?!\s*\d{1,2}\s*[日号]?)")
+_MONTH_DAY = re.compile(rf"(?<![\d年.])({_NUMBER})\s*月\s*(?:份)?\s*(?:({_NUMBER})\s*[日号]?)?")
+_MONTH_DAY_AT = re.compile(rf"\s*({_NUMBER})\s*月\s*(?:({_NUMBER})\s*[日号]?)?")
+_SLASH_DATE = re.compile(r"(?<![\d./])(\d{1,2})\s*[./]\s*(\d{1,2})(?![\d./%])")
 _RELATIVE_YEAR = {"今年": 0, "明年": 1, "后年": 2, "去年": -1}
-_RELATIVE_MONTH = {"这个月": 0, "本月": 0, "下个月": 1, "下月": 1, "下下个月": 2}
-_RELATIVE_DAY = {"今天": 0, "明天": 1, "后天": 2, "大后天": 3}
-_DAY_OF = re.compile(rf"({_NUMBER})\s*[日号]")
+_RELATIVE_MONTH = {"下下个月": 2, "下个月": 1, "下月": 1, "这个月": 0, "本月": 0, "当月": 0}
+_RELATIVE_DAY = {"大后天": 3, "后天": 2, "明天": 1, "明日": 1, "今天": 0, "今日": 0, "当天": 0}
+_WEEKDAY = re.compile(r"(下下|下个?|这个?|本|上个?)?\s*(?:周|星期|礼拜)\s*([一二三四五六日天1-7])")
+_WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
+_DAY_ONLY = re.compile(rf"(?<![\d月.])({_NUMBER})\s*[号日](?!本|期)")
+_MONTH_END = re.compile(r"(这个月|本月|下个?月)?\s*(月底|月末)")
+_START_WORDS = re.compile(r"起保|生效|开始保|保障开始|开始保障|起算|开始生效|保障从|起")
+_SUBMIT_WORDS = re.compile(r"提交|交名单|报名单|交清册|上传|递交|报上去|交上去|办理|交|报")
+Span = tuple[dt.date, dt.date]
 
 
-def extract_date(text: str, today: dt.date) -> dt.date | None:
-    """Dates as handlers type them, relative to ``today``: "2024年1月15日", "2024-1-15",
-    "明年1月" (the 1st), "下个月1号", "7月15日" (this year, or next if already past), "明天"."""
+def _month_day(month: int, day: int, today: dt.date, span: Span | None) -> dt.date:
+    """A month and day without a year: the one inside ``span`` (the policy year around
+    today), the later one if both fit and the earlier has passed; never silently moved out of
+    the span. Without a span, this calendar year."""
+    candidates = []
+    for year in (today.year - 1, today.year, today.year + 1):
+        try:
+            candidates.append(dt.date(year, month, day))
+        except ValueError:
+            continue
+    if not candidates:
+        raise ValueError("no such day")
+    if span is not None:
+        inside = [c for c in candidates if span[0] <= c <= span[1]]
+        if inside:
+            upcoming = [c for c in inside if c >= today]
+            return min(upcoming) if upcoming else max(inside)
+    return dt.date(today.year, month, day)
+
+
+def _weekday(prefix: str, name: str, today: dt.date) -> dt.date:
+    target = int(name) - 1 if name.isdigit() else _WEEKDAYS[name]
+    monday = today - dt.timedelta(days=today.weekday())
+    if prefix.startswith("下下"):
+        weeks = 2
+    elif prefix.startswith("下"):
+        weeks = 1
+    elif prefix.startswith("上"):
+        weeks = -1
+    elif prefix:
+        weeks = 0
+    else:  # "周五" alone: the next one, today included
+        ahead = (target - today.weekday()) % 7
+        return today + dt.timedelta(days=ahead)
+    return monday + dt.timedelta(days=7 * weeks + target)
+
+
+def _role(text: str, start: int, end: int) -> DateRole | None:
+    """起保 or 提交, whichever word sits nearest the date (after it first, then before)."""
+    after = text[end : end + 8]
+    before = text[max(0, start - 10) : start]
+    for window in (after, before):
+        s, b = _START_WORDS.search(window), _SUBMIT_WORDS.search(window)
+        if s and b:
+            pick_start = (s.start() < b.start()) if window is after else (s.end() > b.end())
+            return "start" if pick_start else "submit"
+        if s:
+            return "start"
+        if b:
+            return "submit"
+    return None
+
+
+def find_date(text: str, today: dt.date, span: Span | None = None) -> DateMention | None:
+    """The first date in ``text`` relative to ``today``, with its role. Reads "2024年1月15日",
+    "2024-1-15", "明年1月" (the 1st), "下个月1号", "7月20", "7.20", "7/20", "16号",
+    "下周五", "下礼拜三", "明天", "月底". Month and day without a year are placed by
+    ``_month_day``. Impossible or vague dates ("2月30日", "7月", "下周") give None."""
     text = normalize_text(text)
+    found = _find_day(text, today, span)
+    if found is None:
+        return None
+    day, start, end = found
+    return DateMention(day, _role(text, start, end))
+
+
+def find_dates(text: str, today: dt.date, span: Span | None = None) -> list[DateMention]:
+    """Every date in ``text``, in order ("7月1号起保的话，我们6月20号交名单")."""
+    text = normalize_text(text)
+    found: list[DateMention] = []
+    offset = 0
+    while offset < len(text) and len(found) < 5:
+        hit = _find_day(text[offset:], today, span)
+        if hit is None:
+            break
+        day, start, end = hit
+        found.append(DateMention(day, _role(text, offset + start, offset + end)))
+        offset += max(end, 1)
+    return found
+
+
+def _find_day(text: str, today: dt.date, span: Span | None) -> tuple[dt.date, int, int] | None:
     try:
         if m := _FULL_DATE.search(text):
-            return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            return dt.date(int(m[1]), int(m[2]), int(m[3])), m.start(), m.end()
         if m := _YEAR_MONTH.search(text):
-            return dt.date(int(m.group(1)), int(m.group(2)), 1)
-        for word, offset in _RELATIVE_DAY.items():
-            if word in text:
-                return today + dt.timedelta(days=offset)
-        for word, offset in sorted(_RELATIVE_MONTH.items(), key=lambda kv: -len(kv[0])):
-            if word in text:
-                month_index = today.month - 1 + offset
-                day_match = _DAY_OF.search(text.split(word, 1)[1])
-                nth = cn_int(day_match.group(1)) if day_match else 1
-                year = today.year + month_index // 12
-                return dt.date(year, month_index % 12 + 1, nth or 1)
+            return dt.date(int(m[1]), int(m[2]), 1), m.start(), m.end()
         for word, offset in _RELATIVE_YEAR.items():
-            if word in text and (m := _MONTH_DAY.search(text.split(word, 1)[1])):
-                month_of = cn_int(m.group(1))
-                day_of = cn_int(m.group(3)) if m.group(3) else 1
+            at = text.find(word)
+            if at >= 0 and (m := _MONTH_DAY_AT.match(text, at + len(word))):
+                month_of = cn_int(m[1])
+                day_of = cn_int(m[3]) if m[3] else 1
                 if month_of:
-                    return dt.date(today.year + offset, month_of, day_of or 1)
+                    day = dt.date(today.year + offset, month_of, day_of or 1)
+                    return day, at, m.end()
+        if m := _MONTH_END.search(text):
+            offset = 1 if m[1] and m[1].startswith("下") else 0
+            month_index = today.month - 1 + offset
+            year, month = today.year + month_index // 12, month_index % 12 + 1
+            return dt.date(year, month, calendar.monthrange(year, month)[1]), m.start(), m.end()
+        for word, offset in _RELATIVE_MONTH.items():
+            at = text.find(word)
+            if at >= 0:
+                month_index = today.month - 1 + offset
+                rest = text[at + len(word) :]
+                day_match = re.match(rf"\s*(?:的)?\s*({_NUMBER})\s*[日号]?", rest)
+                nth = cn_int(day_match[1]) if day_match else 1
+                year = today.year + month_index // 12
+                end = at + len(word) + (day_match.end() if day_match else 0)
+                return dt.date(year, month_index % 12 + 1, nth or 1), at, end
+        for word, offset in _RELATIVE_DAY.items():
+            if (at := text.find(word)) >= 0:
+                return today + dt.timedelta(days=offset), at, at + len(word)
+        if m := _WEEKDAY.search(text):
+            return _weekday(m[1] or "", m[2], today), m.start(), m.end()
         if m := _MONTH_DAY.search(text):
-            month_of = cn_int(m.group(1))
-            if not m.group(3) or not month_of:
+            month_of = cn_int(m[1])
+            if not m[3] or not month_of:
                 return None  # "7月" alone is too vague to guess a day
-            day_of = cn_int(m.group(3)) or 1
-            candidate = dt.date(today.year, month_of, day_of)
-            if candidate >= today:
-                return candidate
-            return dt.date(today.year + 1, month_of, day_of)
+            return _month_day(month_of, cn_int(m[3]) or 0, today, span), m.start(), m.end()
+        if m := _SLASH_DATE.search(text):
+            month_of, day_of = int(m[1]), int(m[2])
+            if 1 <= month_of <= 12:
+                return _month_day(month_of, day_of, today, span), m.start(), m.end()
+        if m := _DAY_ONLY.search(text):
+            day_of = cn_int(m[1])
+            if day_of:
+                return dt.date(today.year, today.month, day_of), m.start(), m.end()
     except ValueError:
         return None
     return None
+
+
+def extract_date(text: str, today: dt.date, span: Span | None = None) -> dt.date | None:
+    """The date ``find_date`` reads, without its role."""
+    found = find_date(text, today, span)
+    return found.day if found else None
 
 
 def date_in_policy(day: dt.date, policy: PolicyYear) -> bool:
     return policy.coverage.start <= day <= policy.coverage.end
 
 
-# --- yes / no --------------------------------------------------------------------------
+def policy_span(policy: PolicyYear) -> Span:
+    """Where a date without a year is placed: from the centralized window to the year's end."""
+    return policy.windows.centralized.open, policy.coverage.end
 
-_NO = re.compile(r"^(不是|不要|不用|没有|没|无|否|不|no|n|nope|还没有?|不需要|不对|忘了|忘记了?)")
-_YES = re.compile(r"^(是的?|对|好的?|要|有的?|嗯+|可以|行|确认|yes|y|ok|okay|没问题|当然|已经?)")
+
+def _bare_number(text: str) -> bool:
+    return bool(re.fullmatch(r"\s*\d+(\.\d+)?\s*", normalize_text(text)))
 
 
-def extract_day(text: str, today: dt.date) -> dt.date | None:
+def extract_day(text: str, today: dt.date, span: Span | None = None) -> dt.date | None:
     """Like ``extract_date``, but a bare number ("15", "20230715") is refused with how to
     write a date, rather than read as nothing."""
-    day = extract_date(text, today)
-    if day is None and re.fullmatch(r"\s*\d+(\.\d+)?\s*", normalize_text(text)):
+    day = extract_date(text, today, span)
+    if day is None and _bare_number(text):
         raise Invalid(say("not_a_date", value=text.strip()))
     return day
 
 
-def extract_day_within(
-    text: str, today: dt.date, check: Callable[[dt.date], object]
-) -> str | None:
-    """``extract_day`` as an ISO date, refused with the rules' reason when ``check`` (e.g.
-    ``coverage_period``) says the policy data does not cover it."""
-    day = extract_day(text, today)
-    if day is None:
+def mention_within(
+    text: str, today: dt.date, check: Callable[[dt.date], object], span: Span | None = None
+) -> DateMention | None:
+    """``find_date``, refused with the rules' reason when ``check`` (e.g.
+    ``coverage_period``) says the policy data does not cover the day; a bare number is
+    refused with how to write a date."""
+    found = find_date(text, today, span)
+    if found is None:
+        if _bare_number(text):
+            raise Invalid(say("not_a_date", value=text.strip()))
         return None
     try:
-        check(day)
+        check(found.day)
     except NoPolicyData as exc:
         raise Invalid(exc.message) from None
-    return day.isoformat()
+    return found
+
+
+# --- yes / no --------------------------------------------------------------------------
+
+_NO = re.compile(
+    r"^(不是|不要|不用|不需要|不对|不行|不可以|不能|不好|不同意|没有|没|无|否|不|no|n|nope|"
+    r"还没有?|忘了|忘记了?|错了?)"
+)
+_YES = re.compile(
+    r"^(是的?|对的?|对呀|对啊|好的?|好滴|好嘞|要|有的?|嗯+|恩+|en|可以|行|成|中|确认|确定|同意|"
+    r"yes|y|ok|okay|没问题|没错|当然|已经?|go|继续|下一步|是啊|正确)"
+)
+
+
+_FINE = re.compile(r"没问题|没毛病|没错|不错|下一步|^继续|可以了|好了$|^就这样")
+_NOT_FINE = re.compile(r"有问题|不对|不行|不可以|不好")
+
+
+def extract_yes_no(text: str) -> bool | None:
+    """Yes or no in all common forms: 对 / 好的 / 行 / 可以 / 嗯 / 没问题 / 是的 / 有, and
+    不对 / 不行 / 不是 / 没有 / 不要 / 忘了."""
+    text = normalize_text(text).lower().strip("。.!！~～ ,，")
+    text = re.sub(r"^(嗯+|恩+|哦+|噢|额+|呃+)[,，。\s]*(?=\S)", "", text)
+    if _FINE.search(text) and not _NOT_FINE.search(text):
+        return True
+    if _NO.match(text):
+        return False
+    if _YES.match(text):
+        return True
+    return None
 
 
 def extract_choice(text: str, no: str, yes: str) -> bool | None:
@@ -214,12 +538,3 @@ def extract_choice(text: str, no: str, yes: str) -> bool | None:
     if re.search(yes, text):
         return True
     return extract_yes_no(text)
-
-
-def extract_yes_no(text: str) -> bool | None:
-    text = normalize_text(text).lower().strip("。.!！~ ")
-    if _NO.match(text):
-        return False
-    if _YES.match(text):
-        return True
-    return None

@@ -75,6 +75,14 @@ class Step:
     """The step takes an uploaded file as its answer (the roster)."""
     pause: bool = False
     """After its act, park the flow at the next step and leave it ("come back later")."""
+    corrects: str | None = None
+    """Words naming this step's slot ("人数", "起保"): the slot can be changed later by a
+    message that names it or marks a correction ("不对，是10个人"). None: not correctable."""
+    show: Callable[[Any, FlowContext], str] | None = None
+    """The slot's value as the user reads it, for "已改为…" after a correction."""
+    replay: bool = False
+    """Run this step's act again when an earlier answer is corrected (it shows or checks
+    something that depends on it); other acts (help texts, file checks) are not repeated."""
 
     @property
     def asks(self) -> bool:
@@ -102,6 +110,9 @@ class Flow:
     reset_slots: tuple[str, ...] = ()
     resumable: bool = False
     """Left unfinished, the flow is parked and resumed where it stopped when started again."""
+    shares: Callable[[FlowContext], dict[str, Any]] | None = None
+    """Slots this flow lends to a flow run beside it (the enrollment's start date for a quote
+    asked in the middle of it)."""
 
     def __post_init__(self) -> None:
         if self.start not in self.steps:

@@ -6,32 +6,72 @@ import datetime as dt
 import re
 from collections.abc import Collection
 
-from flows.extract import extract_choice, extract_day_within, normalize_text
-from flows.flow import Flow, FlowContext, Step, asking, prefill_slots, steps
+from flows.extract import (
+    extract_choice,
+    find_date,
+    mention_within,
+    normalize_text,
+    policy_span,
+)
+from flows.flow import Flow, FlowContext, Invalid, Step, asking, prefill_slots, steps
 from flows.messages import Choice, Reply
 from flows.texts import say
 from rules.batch import lifecycle
 from rules.dates import CoveragePeriod, Mode, coverage_period, waiting_periods
+from rules.errors import NoPolicyData
 from rules.fmt import cn_date
-from rules.policy import PolicyYear, Series, latest_policy_year, policy_for_enrollment_date
+from rules.policy import (
+    PolicyYear,
+    PricingTier,
+    Series,
+    latest_policy_year,
+    policy_for_enrollment_date,
+    policy_years,
+)
 
 # --- coverage and waiting periods ------------------------------------------------------
 
 _COVERAGE_WORDS = re.compile(
-    r"开始保|起保|生效|保障期|免责|等待期|观察期|多久.{0,4}赔|什么时候.{0,4}赔"
+    r"开始保|起保|生效|保障期|免责|等待期|观察期|多久.{0,4}赔|什么时候.{0,4}赔|几号.{0,4}保"
+    r"|算集中|算即时|集中还是即时|即时还是集中|属于集中|属于即时|有没有保障|能不能赔"
+    r"|保障到|保到|保多久|保障多久|保障期限|哪天开始|几号开始"
 )
 
 
 def asks_coverage(text: str) -> bool:
     """ "我们7月15日提交名单，什么时候开始保？重疾多久后能赔？": a date and a coverage word."""
     text = normalize_text(text)
-    return bool(_COVERAGE_WORDS.search(text)) and bool(
-        re.search(r"\d+\s*[月/.-]\s*\d+|[今明后]天|下个?月", text)
-    )
+    return bool(_COVERAGE_WORDS.search(text)) and find_date(text, dt.date.today()) is not None
+
+
+def _span(today: dt.date) -> tuple[dt.date, dt.date] | None:
+    try:
+        return policy_span(policy_for_enrollment_date(today))
+    except NoPolicyData:
+        return None
 
 
 def _submitted(text: str, ctx: FlowContext) -> str | None:
-    return extract_day_within(text, ctx.today, coverage_period)
+    """The submission day; a start date (起保) is turned back into the day it needs."""
+    found = mention_within(text, ctx.today, coverage_period, _span(ctx.today))
+    if found is None:
+        return None
+    day = found.day
+    if found.role == "start":
+        for policy in policy_years():
+            if day == policy.coverage.start:
+                window = policy.windows.centralized
+                return min(max(ctx.today, window.open), window.close).isoformat()
+        day -= dt.timedelta(days=1)
+        try:
+            coverage_period(day)
+        except NoPolicyData as exc:
+            raise Invalid(exc.message) from None
+    return day.isoformat()
+
+
+def _show_submitted(value: str, ctx: FlowContext) -> str:
+    return say("coverage_submitted_shown", day=cn_date(dt.date.fromisoformat(value)))
 
 
 def waiting_lines(
@@ -56,7 +96,14 @@ async def _coverage_answer(ctx: FlowContext) -> list[Reply]:
     if period.mode is Mode.CENTRALIZED:
         return [Reply(say("coverage_centralized", **values))]
     policy = policy_for_enrollment_date(submitted)
-    return [Reply(say("coverage_instant", waits=waiting_lines(period, policy), **values))]
+    tier = policy.price_tier(period.start)
+    half = tier.tier is PricingTier.HALF_YEAR
+    return [
+        Reply(
+            say("coverage_instant", waits=waiting_lines(period, policy), half_year=half,
+                tier_from=cn_date(tier.start_from), **values)
+        )
+    ]  # fmt: skip
 
 
 COVERAGE = Flow(
@@ -70,6 +117,8 @@ COVERAGE = Flow(
             prompt=asking(lambda: say("coverage_ask_date"), "submitted"),
             extract=_submitted,
             transitions=("answer",),
+            corrects=r"提交|交|报|起保|生效|日期|号|日|月|周|星期|礼拜|天",
+            show=_show_submitted,
         ),
         Step("answer", act=_coverage_answer, end=True),
     ),
@@ -107,7 +156,7 @@ ACCOUNT = Flow(
 # --- batch status guide ----------------------------------------------------------------
 
 _STATUS_QUESTION = re.compile(
-    r"状态|能干|能做|可以做|可以干|下一步|怎么办|该做|该干|什么意思|怎么操作"
+    r"状态|能干|能做|可以做|可以干|下一步|怎么办|该做|该干|什么意思|怎么操作|多久|要等|然后呢"
 )
 
 
@@ -159,6 +208,7 @@ STATUS = Flow(
     name="status",
     title="批次状态怎么办",
     start="status",
+    prefill=prefill_slots({"status": _status}),
     steps=steps(
         Step("status", prompt=_ask_status, extract=_status, transitions=("answer",)),
         Step("answer", act=_status_answer, end=True),

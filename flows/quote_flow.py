@@ -6,31 +6,52 @@ import datetime as dt
 import re
 from collections.abc import Callable
 
-from flows.extract import extract_day_within, extract_head_count, extract_plans, normalize_text
+from flows.extract import (
+    HeadCount,
+    extract_head_count,
+    extract_plan_edit,
+    extract_plans,
+    find_date,
+    normalize_text,
+    policy_span,
+)
 from flows.flow import Flow, FlowContext, Invalid, Step, asking, prefill_slots, steps
 from flows.messages import Choice, Reply
 from flows.quote_text import refusal_text, render_quote
 from flows.texts import say
+from rules.dates import Mode, coverage_period, mode_on
 from rules.errors import NoPolicyData
+from rules.fmt import cn_date
 from rules.people import Category
 from rules.plans import check_selection
-from rules.policy import latest_policy_year, policy_for_coverage_date
+from rules.policy import (
+    PolicyYear,
+    latest_policy_year,
+    policy_for_coverage_date,
+)
 from rules.premium import SelectionRefused, quote_unit
 
 MAX_PEOPLE = 100_000
-_COMPUTE = re.compile(r"测算|算一下|算算|帮我算|报价|算保费")
+_WORK_OUT = re.compile(
+    r"测算|算一下|算算|帮我算|报价|报个价|算保费|算下|估算|估一下|测一下|测下|算个"
+)
+_MONEY = re.compile(r"保费|保险费|费用|多少钱|交多少|要多少|缴多少|价|钱")
+_HOW = re.compile(r"怎么|如何|规则|标准|方法|公式")
 
 PLANS, PEOPLE, START = "plans", "people", "start"
 
 
 def wants_quote(text: str) -> bool:
-    """ "8个人参加A0B0C0，2024年2月起保多少钱": plans plus a head count or explicit asking
-    to compute. "A0多少钱" alone is a knowledge-base question, not a quote."""
+    """ "8个人参加A0B0C0，2024年2月起保多少钱", "8个人交多少", "帮我测一下保费": a head count
+    with plans or with asking for the money, or asking to work the premium out. "A0多少钱"
+    and "保费怎么算" are knowledge-base questions, not quotes."""
     text = normalize_text(text)
-    if extract_plans(text) is None:
-        return False
     has_count = extract_head_count(text) is not None
-    return has_count or bool(_COMPUTE.search(text))
+    if extract_plans(text) is None:
+        if has_count and _MONEY.search(text):
+            return True
+        return bool(_WORK_OUT.search(text) and _MONEY.search(text)) and not _HOW.search(text)
+    return has_count or bool(_WORK_OUT.search(text))
 
 
 def _check_plans(plans: tuple[str, ...], ctx: FlowContext) -> tuple[str, ...]:
@@ -43,8 +64,18 @@ def _check_plans(plans: tuple[str, ...], ctx: FlowContext) -> tuple[str, ...]:
 
 
 def _plans(text: str, ctx: FlowContext) -> list[str] | None:
-    plans = extract_plans(text)
-    return None if plans is None else list(_check_plans(plans, ctx))
+    """Plans named anew, or an edit of those chosen ("去掉C0", "再加上A1")."""
+    edit = extract_plan_edit(text)
+    if edit is None:
+        return None
+    plans = edit.apply(ctx.slots.get(PLANS) or [])
+    if not plans:
+        raise Invalid(refusal_text(check_selection((), latest_policy_year()).refusals))
+    return list(_check_plans(plans, ctx))
+
+
+def _show_plans(value: list[str], ctx: FlowContext) -> str:
+    return "、".join(value)
 
 
 def _people(text: str, ctx: FlowContext) -> dict[str, int] | None:
@@ -53,14 +84,75 @@ def _people(text: str, ctx: FlowContext) -> dict[str, int] | None:
     count = extract_head_count(text, bare_number=True)
     if count is None:
         return None
-    zhibao, non = count.zhibao or 0, count.non_zhibao or 0
+    previous = ctx.slots.get(PEOPLE)
+    known = previous["zhibao"] + previous["non_zhibao"] if previous else None
+    split = count.resolve(known)
+    if split is None:
+        raise Invalid(say("quote_people_unclear"))
+    zhibao, non = split
     if zhibao + non < 1 or zhibao + non > MAX_PEOPLE:
         raise Invalid(say("quote_bad_people", max_people=MAX_PEOPLE))
-    return {"zhibao": zhibao, "non_zhibao": non, "assumed": count.non_zhibao is None}
+    return {"zhibao": zhibao, "non_zhibao": non, "assumed": _assumed(count)}
+
+
+def _assumed(count: HeadCount) -> bool:
+    """Only a total was given: everyone is taken to be in 职保, and the quote says so."""
+    return count.zhibao is None and count.non_zhibao is None and not count.all_non_zhibao
+
+
+def _show_people(value: dict[str, int], ctx: FlowContext) -> str:
+    return say("quote_people_shown", zhibao=value["zhibao"], non=value["non_zhibao"])
+
+
+def _earliest(today: dt.date) -> tuple[PolicyYear, Mode, dt.date] | None:
+    """The first possible start for a roster submitted today, or None out of every year."""
+    try:
+        policy, mode = mode_on(today)
+        return policy, mode, coverage_period(today).start
+    except NoPolicyData:
+        return None
 
 
 def _start(text: str, ctx: FlowContext) -> str | None:
-    return extract_day_within(text, ctx.today, policy_for_coverage_date)
+    """The coverage start: a date said as the start (起保), or the day after a submission
+    date (提交); "集中参保" while its window is open. Starts already gone are refused."""
+    now = _earliest(ctx.today)
+    if re.fullmatch(r"\s*(选|按|走)?集中参保.{0,6}", normalize_text(text)):
+        if now is not None and now[1] is Mode.CENTRALIZED:
+            return now[2].isoformat()
+        day = now[0].coverage.start if now else latest_policy_year().coverage.start
+    else:
+        span = policy_span(now[0]) if now else None
+        found = find_date(text, ctx.today, span)
+        if found is None:
+            if re.fullmatch(r"\s*\d+(\.\d+)?\s*", normalize_text(text)):
+                raise Invalid(say("not_a_date", value=text.strip()))
+            return None
+        day = found.day
+        try:
+            if found.role == "submit":
+                day = coverage_period(day).start
+            policy_for_coverage_date(day)
+        except NoPolicyData as exc:
+            raise Invalid(exc.message) from None
+    if now is None and day > ctx.today:
+        return day.isoformat()
+    if now is None or day < now[2]:
+        policy = now[0] if now else latest_policy_year()
+        closed = day == policy.coverage.start
+        raise Invalid(
+            say(
+                "quote_centralized_closed" if closed else "quote_start_past",
+                day=cn_date(day),
+                close=cn_date(policy.windows.centralized.close),
+                earliest=cn_date(now[2]) if now else "",
+            )
+        )
+    return day.isoformat()
+
+
+def _show_start(value: str, ctx: FlowContext) -> str:
+    return say("quote_start_shown", start=cn_date(dt.date.fromisoformat(value)))
 
 
 prefill = prefill_slots({START: _start, PEOPLE: _people, PLANS: _plans})
@@ -92,8 +184,26 @@ async def _result(ctx: FlowContext) -> list[Reply]:
 
 
 def _start_choices(ctx: FlowContext) -> tuple[Choice, ...]:
-    start = latest_policy_year().coverage.start
-    return (Choice(say("quote_start_button"), f"v:{start.isoformat()}"),)
+    """Starts that are still possible today: submitting today or tomorrow (or the year's
+    start in the centralized window), and the half-year tier's first day if ahead."""
+    now = _earliest(ctx.today)
+    if now is None:
+        return ()
+    policy, mode, first = now
+    if mode is Mode.CENTRALIZED:
+        choices = [Choice(say("quote_start_button", start=cn_date(first)), f"v:{first}")]
+    else:
+        choices = [Choice(say("quote_start_today", start=cn_date(first)), f"v:{first}")]
+        second = first + dt.timedelta(days=1)
+        if second <= policy.coverage.end:
+            choices.append(
+                Choice(say("quote_start_tomorrow", start=cn_date(second)), f"v:{second}")
+            )
+    for tier in policy.pricing[1:]:
+        if tier.start_from > first:
+            label = say("quote_start_tier", start=cn_date(tier.start_from))
+            choices.append(Choice(label, f"v:{tier.start_from}"))
+    return tuple(choices)
 
 
 def _plan_choices(ctx: FlowContext) -> tuple[Choice, ...]:
@@ -115,18 +225,24 @@ QUOTE = Flow(
             prompt=_ask("quote_ask_plans", PLANS, _plan_choices),
             extract=_plans,
             transitions=(PEOPLE,),
+            corrects=r"项目|保障|[ABCabc]\s*[0-3]|基本|住院|重疾|重病|意外|加强",
+            show=_show_plans,
         ),
         Step(
             PEOPLE,
             prompt=_ask("quote_ask_people", PEOPLE),
             extract=_people,
             transitions=(START,),
+            corrects=r"人|员工|社保|职保|名",
+            show=_show_people,
         ),
         Step(
             START,
             prompt=_ask("quote_ask_start", START, _start_choices),
             extract=_start,
             transitions=("result",),
+            corrects=r"起保|生效|日期|提交|交名单|号|日|月|周|星期|礼拜|天",
+            show=_show_start,
         ),
         Step("result", act=_result, end=True),
     ),

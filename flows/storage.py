@@ -55,6 +55,9 @@ class ConversationState:
     parked: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Resumable flows left unfinished ({"step", "slots", "back"} by flow name): leaving an
     enrollment for the menu or a question keeps the draft until it is resumed or erased."""
+    done: str | None = None
+    """The flow that last finished with a result; its slots are kept for follow-ups that
+    change one value ("那10个人呢")."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -65,6 +68,7 @@ class ConversationState:
             "misses": self.misses,
             "choices": self.choices,
             "parked": self.parked,
+            "done": self.done,
         }
 
     @classmethod
@@ -78,6 +82,7 @@ class ConversationState:
             misses=int(data.get("misses") or 0),
             choices=list(data.get("choices") or []),
             parked=dict(data.get("parked") or {}),
+            done=data.get("done"),
         )
 
 

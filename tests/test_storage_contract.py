@@ -81,6 +81,7 @@ class TestStorageContract:
             turn.state.misses = 2
             turn.state.choices = [{"label": "八人", "value": "8"}]
             turn.state.parked = {"enroll": {"step": "roster", "slots": {"unit": "某公司"}}}
+            turn.state.done = "coverage"
         async with storage.turn(key(), "m2") as turn:
             assert turn.state.to_json() == {
                 "flow": "quote",
@@ -90,6 +91,7 @@ class TestStorageContract:
                 "misses": 2,
                 "choices": [{"label": "八人", "value": "8"}],
                 "parked": {"enroll": {"step": "roster", "slots": {"unit": "某公司"}}},
+                "done": "coverage",
             }
 
     async def test_a_new_conversation_starts_empty(self, storage: Storage) -> None:

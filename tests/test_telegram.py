@@ -38,7 +38,7 @@ QUOTE: list[Turn] = [
     ("say", "/quote"),
     ("press", "v:A0 B0 C0"),
     ("say", "8个人"),
-    ("press", "v:2023-07-01"),
+    ("press", "v:2023-07-11"),
 ]
 
 
@@ -163,7 +163,7 @@ async def test_a_quote_with_button_presses_ends_with_the_total(library):
 @pytest.mark.parametrize("library", LIBRARIES)
 async def test_two_chats_interleaved_each_get_their_own_answers_in_order(library):
     other: list[Turn] = [("say", "/quote"), ("say", "B0 C0"), ("say", "3个人"),
-                         ("press", "v:2023-07-01"), ("say", "/cancel")]  # fmt: skip
+                         ("press", "v:2023-07-11"), ("say", "/cancel")]  # fmt: skip
     async with running(library) as (api, _):
         for a, b in zip([*QUOTE, ("say", "/start")], other, strict=True):
             for chat, (kind, value) in ((11, a), (22, b)):

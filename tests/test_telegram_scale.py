@@ -36,13 +36,13 @@ SECRET = "scale-test-secret"
 Script = list[tuple[str, str]]
 SCRIPTS: dict[int, Script] = {
     101: [("say", "/quote"), ("press", "v:A0 B0 C0"), ("say", "8个人"),
-          ("press", "v:2023-07-01"), ("say", "/start"), ("say", "A0多少钱")],
+          ("press", "v:2023-07-11"), ("say", "/start"), ("say", "A0多少钱")],
     102: [("say", "/quote"), ("say", "B0 C0"), ("say", "5个有社保3个没有"),
-          ("say", "2023年7月1日"), ("press", "redo:quote:plans"), ("say", "A0 B0")],
+          ("say", "2023年7月11日"), ("press", "redo:quote:plans"), ("say", "A0 B0")],
     103: [("say", "/start"), ("press", "flow:quote"), ("say", "A0"), ("say", "4个人"),
           ("say", "返回上一步"), ("say", "6人")],
     104: [("say", "火星上能参保吗"), ("say", "/quote"), ("say", "A0 B0 C0 A1"),
-          ("say", "12个人"), ("press", "v:2023-07-01"), ("say", "/cancel")],
+          ("say", "12个人"), ("press", "v:2023-07-11"), ("say", "/cancel")],
 }  # fmt: skip
 
 

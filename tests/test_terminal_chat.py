@@ -33,7 +33,7 @@ def chat(data_dir: Path, lines: list[str], *extra: str) -> str:
 def test_a_flow_resumes_in_a_new_process_on_the_same_database(tmp_path):
     first = chat(tmp_path, ["/quote", "A0 B0 C0"])
     assert "几位员工" in first
-    second = chat(tmp_path, ["3个人", "2023-07-01"])
+    second = chat(tmp_path, ["3个人", "2023-07-11"])
     assert "合计：540元" in second
     assert (tmp_path / "hubao.sqlite3").exists()
 

@@ -18,16 +18,30 @@ clean roster are sealed by the vault and dropped once the summary is delivered.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flows.enroll import plans, roster, setup, summary
-from flows.enroll.draft import wants_enrollment
-from flows.flow import Flow, steps
+from flows.enroll.draft import SUBMIT, start_of, wants_enrollment
+from flows.flow import Flow, FlowContext, steps
+
+
+def _prefill(text: str, ctx: FlowContext) -> None:
+    setup.prefill_fixed(text, ctx)
+    plans.prefill_plans(text, ctx)
+
+
+def _shares(ctx: FlowContext) -> dict[str, Any]:
+    """A quote asked mid-enrollment starts when this enrollment would."""
+    return {"start": start_of(ctx).isoformat()} if SUBMIT in ctx.slots else {}
+
 
 ENROLL = Flow(
     name="enroll",
     title="参保办理",
     start="intro",
-    prefill=plans.prefill_plans,
+    prefill=_prefill,
     resumable=True,
+    shares=_shares,
     steps=steps(*setup.STEPS, *roster.STEPS, *plans.STEPS, *summary.STEPS),
 )
 

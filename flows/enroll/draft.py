@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from flows.extract import QUESTION, normalize_text
+from flows.extract import QUESTION, extract_yes_no, normalize_text
 from flows.flow import FlowContext
 from flows.messages import Choice
 from flows.storage import PersonClaim
@@ -43,14 +43,17 @@ CLEAN_FILE = "参保名单（可导入）.xlsx"
 SUMMARY_FILE = "参保汇总.xlsx"
 
 
+_ENROLL_OBJECT = r"参保|投保|续保|加保|互助保障|互保|上保险|买保险|办保险"
+_ENROLL_WANT = r"我要|我想|想|要|帮我|帮忙|给|开始|继续|接着|办理?|参加|加入"
+
+
 def wants_enrollment(text: str) -> bool:
-    """ "我要参保", "我要给员工参保", "继续参保", "开始办理参保": not questions about it."""
+    """ "我要参保", "我们公司要办互助保障", "继续参保", "开始办理参保": not questions about it.
+    Requests in other words reach the flow through its intent examples."""
     text = normalize_text(text)
-    if len(text) > 20 or QUESTION.search(text):
+    if len(text) > 30 or QUESTION.search(text):
         return False
-    return bool(
-        re.search(r"(我要|我想|想|要|帮我|给|开始|继续|接着|办理?).{0,8}(参保|投保)", text)
-    )
+    return bool(re.search(rf"({_ENROLL_WANT}).{{0,12}}({_ENROLL_OBJECT})", text))
 
 
 # --- the draft's facts ----------------------------------------------------------------
@@ -164,7 +167,8 @@ def working_day(start: dt.date, days: int) -> str | None:
 def answer_extractor(
     patterns: Sequence[tuple[str, str]],
 ) -> Callable[[str, FlowContext], str | None]:
-    """An extractor mapping the first matching pattern (or a button value) to its answer."""
+    """An extractor mapping the first matching pattern (or a button value) to its answer;
+    a plain yes or no ("对", "好的", "不行") gives "yes" or "no" where the step has them."""
     values = {value for value, _ in patterns}
 
     def extract(text: str, ctx: FlowContext) -> str | None:
@@ -173,9 +177,14 @@ def answer_extractor(
             return text
         if QUESTION.search(text):
             return None  # a side question, answered by the knowledge base
+        if "yes" in values and re.search(r"没问题|没错|没毛病", text):
+            return "yes"
         for value, pattern in patterns:
             if re.search(pattern, text):
                 return value
+        plain = extract_yes_no(text)
+        if plain is not None and {"yes", "no"} <= values:
+            return "yes" if plain else "no"
         return None
 
     return extract

@@ -61,9 +61,12 @@ def _series_plan(series: Series) -> Callable[[str, FlowContext], list[str] | Non
         codes = extract_plans(text)
         mine = [c for c in codes or () if c.startswith(series)]
         if not mine:
-            # Another series' codes are left to the prefill; "不选" skips this series.
-            skip = codes is None and re.search(r"^(不选|不要|不参加|跳过|都不|无|没有|none)", text)
-            return [] if skip else None
+            # "不选" skips this series; naming only other series' plans ("只要B0和C0")
+            # leaves this one out, and the prefill gives the others theirs.
+            skip = codes is None and re.search(
+                r"不选|不要|不参加|跳过|都不|不用|^无|^没有|none", text
+            )
+            return [] if skip or codes else None
         # The series on its own can break only the one-enhanced-plan rule.
         check = check_selection(mine, policy_of(ctx))
         refused = [r for r in check.refusals if r.code == "multiple_enhanced"]
@@ -106,17 +109,24 @@ def _ask_plan(series: Series) -> Callable[[FlowContext], Reply]:
     return prompt
 
 
+_ONLY = re.compile(
+    r"只要|只选|只参加|只买|就要|就行|就好|就可以|就够|别的都不|其他都不|其余都不|其他不要|别的不要"
+)
+"""The plans named are all there is: series not named are left out ("只要B0和C0")."""
+
+
 def prefill_plans(text: str, ctx: FlowContext) -> None:
     """Plan codes for several series in one message ("A0 B0 C0 A1") fill each series."""
     if ctx.turn.state.step not in PLAN_SLOTS.values():
         return
+    only = bool(_ONLY.search(normalize_text(text))) and extract_plans(text) is not None
     for series in SERIES:
         try:
             value = _series_plan(series)(text, ctx)
         except Invalid as exc:
             ctx.slots[f"_{PLAN_SLOTS[series]}_error"] = exc.reason
             continue
-        if value:
+        if value or (only and value is not None):
             ctx.slots[PLAN_SLOTS[series]] = value
 
 
@@ -174,13 +184,26 @@ def _after_plans(ctx: FlowContext) -> str:
     return PLAN_SLOTS["A"] if ctx.scratch.pop("replan", False) else "summary"
 
 
+def _show_plan(series: Series) -> Callable[[list[str], FlowContext], str]:
+    def show(value: list[str], ctx: FlowContext) -> str:
+        return say("enroll_plan_shown", plans="+".join(value), series=series)
+
+    return show
+
+
+_PLAN_WORDS = {
+    "A": r"[Aa]\s*[0-3]|住院",
+    "B": r"[Bb]\s*[0-3]|重疾|重病",
+    "C": r"[Cc]\s*[0-3]|意外",
+}
+
 STEPS = (
     Step(PLAN_SLOTS["A"], prompt=_ask_plan("A"), extract=_series_plan("A"),
-         transitions=(PLAN_SLOTS["B"],)),
+         transitions=(PLAN_SLOTS["B"],), corrects=_PLAN_WORDS["A"], show=_show_plan("A")),
     Step(PLAN_SLOTS["B"], prompt=_ask_plan("B"), extract=_series_plan("B"),
-         transitions=(PLAN_SLOTS["C"],)),
+         transitions=(PLAN_SLOTS["C"],), corrects=_PLAN_WORDS["B"], show=_show_plan("B")),
     Step(PLAN_SLOTS["C"], prompt=_ask_plan("C"), extract=_series_plan("C"),
-         transitions=("plans_review",)),
+         transitions=("plans_review",), corrects=_PLAN_WORDS["C"], show=_show_plan("C")),
     Step("plans_review", act=_plans_review, route=_after_plans,
          transitions=(PLAN_SLOTS["A"], FIX, "summary")),
 )  # fmt: skip

@@ -48,7 +48,8 @@ from flows.enroll_files import (
 )
 from flows.extract import (
     QUESTION,
-    cn_int,
+    extract_count,
+    extract_yes_no,
     normalize_text,
 )
 from flows.flow import FlowContext, Invalid, Step
@@ -78,6 +79,12 @@ def _ask_roster(ctx: FlowContext) -> Reply:
         max_rows=policy_of(ctx).roster.max_rows_per_file,
     )
     return Reply(text, (Choice(say("enroll_template_button"), "v:模板"),))
+
+
+def _after_roster(ctx: FlowContext) -> str:
+    if ctx.slots[ROSTER] == "template":
+        return "send_template"
+    return "check_roster" if "upload" in ctx.scratch else FIX
 
 
 async def _send_template(ctx: FlowContext) -> list[Reply]:
@@ -120,6 +127,7 @@ async def _check_roster(ctx: FlowContext) -> list[Reply]:
     roster = await _read_upload(ctx, name, data)
     if isinstance(roster, FileFinding):
         if SEALED in ctx.slots:  # a roster checked before stays, with its fixes
+            ctx.slots[ROSTER] = "checked"
             kept = say("enroll_previous_kept", file=ctx.slots[FILE])
             return [Reply(f"{roster.message}\n{kept}")]
         ctx.scratch["retry"] = True
@@ -153,6 +161,7 @@ async def _check_roster(ctx: FlowContext) -> list[Reply]:
     ctx.slots[ERRORS] = errors
     ctx.slots[SEALED] = vault.seal(seal_rows(check.people))
     ctx.slots[FILE], ctx.slots[ROWS] = name, check.rows
+    ctx.slots[ROSTER] = "checked"  # a correction of an earlier answer keeps this roster
     claim_ids(ctx)
     replies = [Reply(_roster_read_text(ctx, check))]
     if check.findings or taken:
@@ -274,8 +283,12 @@ def _fix(text: str, ctx: FlowContext) -> str | None:
         return None  # "继续参保": the engine says where we are
     done: list[str] = []
     ctx.scratch["fixed"] = done
-    if text == "done" or re.fullmatch(
-        r".{0,4}(下一步|继续|没问题|好了|可以了|完成|都改好了).{0,4}", text
+    if (
+        text == "done"
+        or extract_yes_no(text) is True
+        or re.fullmatch(
+            r".{0,8}(下一步|下一部|下一布|继续|没问题|好了|可以了|完成|都改好了).{0,4}", text
+        )
     ):
         if _problems(ctx):
             raise Invalid(say("enroll_fix_blocked"))
@@ -375,17 +388,27 @@ def _after_fix(ctx: FlowContext) -> str:
 
 def _count(text: str, ctx: FlowContext) -> int | None:
     text = normalize_text(text)
-    if text == "unknown" or re.search(r"不清楚|不知道|不记得|忘了", text):
+    if text == "unknown" or re.search(
+        r"不.{0,2}清楚|不知道|不记得|记不清|忘了|没印象|不确定", text
+    ):
         return -1
     if QUESTION.search(text):
         return None
-    m = re.search(r"(\d+|[零〇一二两三四五六七八九十百千]+)\s*(个|名|位)?\s*人?", text)
-    if m is None:
+    if re.search(r"(?:^|[^\d])[-－负]\s*\d", text):
+        raise Invalid(say("enroll_bad_count"))
+    value = extract_count(text)
+    if value is None:
         return None
-    value = cn_int(m.group(1))
-    if value is None or value > MAX_COUNT or "-" in text:
+    if value > MAX_COUNT:
         raise Invalid(say("enroll_bad_count"))
     return value
+
+
+def _show_count(key: str) -> Callable[[int, FlowContext], str]:
+    def show(value: int, ctx: FlowContext) -> str:
+        return say(key, count=value)
+
+    return show
 
 
 def enrolling(ctx: FlowContext) -> int:
@@ -428,18 +451,18 @@ def _after_unit_check(ctx: FlowContext) -> str:
 
 STEPS = (
     Step(ROSTER, prompt=_ask_roster, extract=_roster, accepts_files=True,
-         transitions=("send_template", "check_roster"),
-         route=lambda ctx: "send_template" if ctx.slots[ROSTER] == "template"
-         else "check_roster"),
+         transitions=("send_template", "check_roster", FIX), route=_after_roster),
     Step("send_template", act=_send_template, transitions=(ROSTER,)),
     Step("check_roster", act=_check_roster, route=_after_check, transitions=(ROSTER, FIX)),
     Step(FIX, prompt=_ask_fix, extract=_fix, accepts_files=True, route=_after_fix,
          transitions=("check_roster", "fixed_in_chat", LAST_YEAR, SI_PAYERS)),
     Step("fixed_in_chat", act=_fixed_in_chat, transitions=(FIX,)),
     Step(LAST_YEAR, prompt=_ask_count("enroll_ask_last_year"), extract=_count,
-         route=_after_last_year, transitions=("unit_check", SI_PAYERS)),
+         route=_after_last_year, transitions=("unit_check", SI_PAYERS),
+         corrects=r"去年", show=_show_count("enroll_last_year_shown")),
     Step(SI_PAYERS, prompt=_ask_count("enroll_ask_si_payers"), extract=_count,
-         transitions=("unit_check",)),
-    Step("unit_check", act=_unit_check, route=_after_unit_check,
+         transitions=("unit_check",), corrects=r"缴社保|交社保|社保人数|缴费人数|参保人数",
+         show=_show_count("enroll_si_payers_shown")),
+    Step("unit_check", act=_unit_check, route=_after_unit_check, replay=True,
          transitions=(PLAN_SLOTS["A"], "plans_review")),
 )  # fmt: skip

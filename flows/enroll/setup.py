@@ -30,9 +30,10 @@ from flows.enroll.draft import (
 from flows.extract import (
     QUESTION,
     extract_choice,
-    extract_day,
     extract_plans,
+    find_dates,
     normalize_text,
+    policy_span,
 )
 from flows.flow import FlowContext, Invalid, Step
 from flows.messages import Choice, Reply
@@ -78,8 +79,14 @@ def _after_intro(ctx: FlowContext) -> str:
 
 def _joined(text: str, ctx: FlowContext) -> bool | None:
     return extract_choice(
-        text, no=r"没参加|没有参加|未参加|没办|没有办|第一次", yes=r"参加过|参加了|办过|办了"
+        text,
+        no=r"没参加|没有参加|未参加|没办|没有办|第一次|没来得及|错过|没赶上|没有?报",
+        yes=r"参加过|参加了|办过|办了|参加的|报过|报了|交过",
     )
+
+
+def _show_joined(value: bool, ctx: FlowContext) -> str:
+    return say("enroll_joined_shown", joined=value)
 
 
 def _ask_joined(ctx: FlowContext) -> Reply:
@@ -101,18 +108,44 @@ def _fixed(text: str, ctx: FlowContext) -> list[str] | None:
 
 
 def _submit(text: str, ctx: FlowContext) -> str | None:
-    day = extract_day(text, ctx.today)
-    if day is None:
-        return None
+    """The day the roster will be submitted. A date said as the coverage start ("12月1日
+    起保") is turned into the submission day it needs; dates already gone are refused."""
     policy = policy_of(ctx)
+    mentions = find_dates(text, ctx.today, policy_span(policy))
+    if not mentions:
+        if re.fullmatch(r"\s*\d+(\.\d+)?\s*", normalize_text(text)):
+            raise Invalid(say("not_a_date", value=text.strip()))
+        return None
+    # "7月1号起保的话，我们6月20号交名单": the submission day, when one is said, decides.
+    found = next((m for m in mentions if m.role == "submit"), mentions[0])
+    day = found.day
+    centralized = mode_of(ctx) is Mode.CENTRALIZED
+    close = policy.windows.centralized.close
+    if found.role == "start":
+        if day == policy.coverage.start and centralized:
+            return ctx.today.isoformat()
+        if day <= ctx.today or (day == policy.coverage.start and not centralized):
+            raise Invalid(say("enroll_start_past", day=cn_date(day), earliest=_earliest(ctx)))
+        if centralized:
+            raise Invalid(say("enroll_start_in_window", day=cn_date(day), close=cn_date(close),
+                              start=cn_date(policy.coverage.start)))  # fmt: skip
+        day -= dt.timedelta(days=1)
     if day < ctx.today:
         raise Invalid(say("enroll_submit_past", day=cn_date(day)))
-    close = policy.windows.centralized.close
-    if mode_of(ctx) is Mode.CENTRALIZED and day > close:
+    if centralized and day > close:
         raise Invalid(say("enroll_submit_after_window", day=cn_date(day), close=cn_date(close)))
     if day >= policy.coverage.end:
         raise Invalid(say("enroll_submit_after_year", end=cn_date(policy.coverage.end)))
     return day.isoformat()
+
+
+def _earliest(ctx: FlowContext) -> str:
+    return cn_date(coverage_period(ctx.today).start)
+
+
+def _show_submit(value: str, ctx: FlowContext) -> str:
+    day = dt.date.fromisoformat(value)
+    return say("enroll_submit_shown", day=cn_date(day), start=cn_date(coverage_period(day).start))
 
 
 def _ask_submit(ctx: FlowContext) -> Reply:
@@ -160,7 +193,7 @@ _CODE_TEXT = r"[A-Za-z0-9]{6,}"
 _code = answer_extractor(
     [
         ("forgot", r"忘|不记得|查不到|找不到|不知道"),
-        ("no", r"^(没|无|还没|不)|新单位|没申请|第一次"),
+        ("no", r"^(没|无|还没|不)|新单位|没申请|第一次|没有?(参保)?编码|没有?申请过"),
         ("yes", rf"^(有|是|对|嗯|已|记得)|{_CODE_TEXT}"),
     ]
 )
@@ -238,10 +271,20 @@ async def _operator_help(ctx: FlowContext) -> list[Reply]:
     return [Reply(say("enroll_operator_no_help"))]
 
 
+_UNIT_LEAD = re.compile(
+    r"^.*?(?:写错了?|错了|不对|改成|改为|更正为|应该是)[,，:：\s]*(?:应该)?(?:是|为|叫)?"
+)
+_UNIT_SAID = re.compile(
+    r"^(?:我们|我司|本|咱们)?(?:的)?(?:单位|公司|企业)?的?(?:名称|名字|全称|名)?(?:是|叫|为|[:：])\s*"
+)
+
+
 def _unit(text: str, ctx: FlowContext) -> str | None:
+    """The unit's full name, without the words around it ("我们单位叫…", "全称是…")."""
     name = " ".join(normalize_text(text).split())
     if not name or QUESTION.search(name):
         return None
+    name = _UNIT_SAID.sub("", _UNIT_LEAD.sub("", name, count=1), count=1).strip(" 。.，,")
     low, high = UNIT_NAME_CHARS
     if not low <= len(name) <= high or not re.search(r"[\u4e00-\u9fffA-Za-z]", name):
         raise Invalid(say("enroll_unit_bad"))
@@ -249,6 +292,8 @@ def _unit(text: str, ctx: FlowContext) -> str | None:
 
 
 def _prerequisites_missing(ctx: FlowContext) -> bool:
+    if ctx.slots.get(JOINED):
+        return False
     return (
         ctx.slots.get(ACCOUNT) != "yes"
         or ctx.slots.get(CODE) == "no"
@@ -272,11 +317,16 @@ STEPS = (
     Step("intro", act=_intro, route=_after_intro, transitions=("closed", JOINED, SUBMIT)),
     Step("closed", end=True),
     Step(JOINED, prompt=_ask_joined, extract=_joined, transitions=(FIXED, SUBMIT),
-         route=lambda ctx: FIXED if ctx.slots[JOINED] else SUBMIT),
+         route=lambda ctx: FIXED if ctx.slots[JOINED] else SUBMIT,
+         corrects=r"集中参保|集中|参加过|参加了|没参加|办过", show=_show_joined),
     Step(FIXED, prompt=lambda ctx: Reply(say("enroll_ask_fixed_plans")), extract=_fixed,
          transitions=(SUBMIT,)),
-    Step(SUBMIT, prompt=_ask_submit, extract=_submit, transitions=("submit_set",)),
-    Step("submit_set", act=_submit_set, transitions=(ACCOUNT,)),
+    Step(SUBMIT, prompt=_ask_submit, extract=_submit, transitions=("submit_set",),
+         corrects=r"提交|交名单|日期|时间|起保|生效|号|日|月|周|星期|礼拜|天", show=_show_submit),
+    # A unit that joined centralized enrollment this year has done the platform's
+    # prerequisites already (handbook: 参加过集中参保的单位无需进行该操作).
+    Step("submit_set", act=_submit_set, replay=True, transitions=(ACCOUNT, UNIT),
+         route=lambda ctx: UNIT if ctx.slots.get(JOINED) else ACCOUNT),
     Step(ACCOUNT, prompt=_ask_account, extract=_account, transitions=("account_help", CODE),
          route=lambda ctx: CODE if ctx.slots[ACCOUNT] == "yes" else "account_help"),
     Step("account_help", act=_account_help, transitions=(CODE,)),
@@ -288,9 +338,24 @@ STEPS = (
          route=lambda ctx: UNIT if ctx.slots[OPERATOR] == "yes" else "operator_help"),
     Step("operator_help", act=_operator_help, transitions=(UNIT,)),
     Step(UNIT, prompt=lambda ctx: Reply(say("enroll_ask_unit")), extract=_unit,
-         transitions=(WAIT, ROSTER),
+         transitions=(WAIT, ROSTER), corrects=r"单位名称|单位名|公司名|名称|全称",
+         show=lambda value, ctx: say("enroll_unit_shown", unit=value),
          route=lambda ctx: WAIT if _prerequisites_missing(ctx) else ROSTER),
     Step(WAIT, prompt=_ask_wait, extract=_wait, transitions=("paused", ROSTER),
          route=lambda ctx: "paused" if ctx.slots[WAIT] == "later" else ROSTER),
     Step("paused", act=_paused, pause=True, transitions=(ROSTER,)),
 )  # fmt: skip
+
+
+def prefill_fixed(text: str, ctx: FlowContext) -> None:
+    """ "参加过，当时选的A0 B0 C0": the plans kept from centralized enrollment, said with the
+    answer that the unit joined it."""
+    if ctx.turn.state.step not in (JOINED, FIXED) or FIXED in ctx.slots:
+        return
+    try:
+        plans = _fixed(text, ctx)
+    except Invalid as exc:
+        ctx.slots[f"_{FIXED}_error"] = exc.reason
+        return
+    if plans is not None:
+        ctx.slots[FIXED] = plans

@@ -11,6 +11,7 @@ from flows.enroll.draft import (
     CLEAN_FILE,
     CODE,
     CODE_VALUE,
+    JOINED,
     OPERATOR,
     SEALED,
     SUMMARY_FILE,
@@ -77,7 +78,7 @@ async def _summary(ctx: FlowContext) -> list[Reply]:
     ctx.slots["quote"] = quote_json(quote)  # the draft keeps what was quoted
     ctx.slots.pop(SEALED, None)  # the full rows are no longer needed: drop them
     choices = (
-        Choice(say("status_menu"), "flow:status"),
+        Choice(ctx.faq.kb.intents["status"].question, "flow:status"),
         Choice(say("menu_label"), "cmd:start"),
     )
     if files is None:
@@ -132,7 +133,7 @@ def _checklist(ctx: FlowContext, quote: UnitQuote, deadline: str) -> list[str]:
     if ctx.slots.get(CODE) == "no":
         ready = working_day(ctx.today, review.enrollment_code)
         steps_.append(say("enroll_step_code", ready=ready))
-    if ctx.slots.get(OPERATOR) != "yes":
+    if ctx.slots.get(OPERATOR) != "yes" and not ctx.slots.get(JOINED):
         steps_.append(say("enroll_step_operator"))
     entry = "集中参保办理" if mode_of(ctx) is Mode.CENTRALIZED else "即时参保办理"
     steps_.append(
