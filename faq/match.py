@@ -10,11 +10,13 @@ answer, clarify (offer up to three questions), fallback (hand over to the hotlin
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Literal
 
 from rapidfuzz import fuzz
@@ -124,13 +126,18 @@ class Matcher:
         self._idf = {g: math.log((n + 1) / (c + 1)) + 1.0 for g, c in df.items()}
         self._default_idf = math.log(n + 1) + 1.0
         self._docs: list[_Doc] = []
+        # Weights divided by the phrasing's norm, so a dot product is already a cosine
+        # numerator; intents apart, so questions from the hotline's tools never meet them.
         self._postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        self._intent_postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for (entry, _), text, bag in zip(business, texts, bags, strict=True):
             weights = self._weigh(bag)
             index = len(self._docs)
-            self._docs.append(_Doc(entry, text, weights, _norm(weights)))
+            norm = _norm(weights)
+            self._docs.append(_Doc(entry, text, weights, norm))
+            postings = self._intent_postings if entry.kind == "intent" else self._postings
             for g, w in weights.items():
-                self._postings[g].append((index, w))
+                postings[g].append((index, w / norm))
         self._smalltalk = [
             (e, normalize(p)) for e in kb.entries if e.kind == "smalltalk" for p in e.phrasings
         ]
@@ -152,16 +159,15 @@ class Matcher:
         if not qnorm:
             return []
         dots: defaultdict[int, float] = defaultdict(float)
-        for g, w in weights.items():
-            for index, dw in self._postings.get(g, ()):
-                dots[index] += w * dw
+        indexes = (self._postings, self._intent_postings) if intents else (self._postings,)
+        for postings in indexes:
+            for g, w in weights.items():
+                for index, dw in postings.get(g, ()):
+                    dots[index] += w * dw
         best: dict[str, tuple[Entry, float]] = {}
-        candidates = sorted(dots.items(), key=lambda kv: -kv[1] / self._docs[kv[0]].norm)[:40]
-        for index, dot in candidates:
+        for index, dot in heapq.nlargest(40, dots.items(), key=itemgetter(1)):
             doc = self._docs[index]
-            if not intents and doc.entry.kind == "intent":
-                continue
-            cosine = dot / (qnorm * doc.norm)
+            cosine = dot / qnorm
             edit = fuzz.ratio(query, doc.text) / 100.0
             score = 0.75 * cosine + 0.25 * edit
             if doc.entry.id not in best or score > best[doc.entry.id][1]:

@@ -426,8 +426,13 @@ class Engine:
             except Invalid as exc:
                 pending = flow.steps[str(state.step)]
                 return self._reask(turn, ctx, pending, exc.reason)
-            if value is None or value == ctx.slots.get(target.slot_name):
+            if value is None:
                 continue
+            if value == ctx.slots.get(target.slot_name):
+                same = Reply(
+                    say("unchanged", value=target.show(value, ctx) if target.show else "")
+                )
+                return [same, *self._pending_prompt(turn, ctx)]
             return await self._replay(turn, flow, ctx, target, value)
         return None
 

@@ -163,7 +163,7 @@ def prefill_slots(extractors: Mapping[str, Extract]) -> Prefill:
 
 
 def asking(
-    text: Callable[[], str],
+    text: Callable[[FlowContext], str],
     slot: str,
     choices: Callable[[FlowContext], tuple[Choice, ...]] | None = None,
 ) -> Prompt:
@@ -171,7 +171,7 @@ def asking(
 
     def prompt(ctx: FlowContext) -> Reply:
         error = ctx.slots.pop(f"_{slot}_error", None)
-        question = text()
+        question = text(ctx)
         body = f"{error}\n{question}" if error else question
         return Reply(body, choices(ctx) if choices else ())
 

@@ -114,7 +114,7 @@ COVERAGE = Flow(
     steps=steps(
         Step(
             "submitted",
-            prompt=asking(lambda: say("coverage_ask_date"), "submitted"),
+            prompt=asking(lambda ctx: say("coverage_ask_date"), "submitted"),
             extract=_submitted,
             transitions=("answer",),
             corrects=r"提交|交|报|起保|生效|日期|号|日|月|周|星期|礼拜|天",

@@ -161,7 +161,14 @@ prefill = prefill_slots({START: _start, PEOPLE: _people, PLANS: _plans})
 def _ask(
     key: str, slot: str, choices: Callable[[FlowContext], tuple[Choice, ...]] | None = None
 ) -> Callable[[FlowContext], Reply]:
-    return asking(lambda: say(key), slot, choices)
+    return asking(lambda ctx: say(key), slot, choices)
+
+
+def _start_question(ctx: FlowContext) -> str:
+    now = _earliest(ctx.today)
+    centralized = now is not None and now[1] is Mode.CENTRALIZED
+    earliest = cn_date(now[2]) if now else ""
+    return say("quote_ask_start", centralized=centralized, earliest=earliest)
 
 
 async def _result(ctx: FlowContext) -> list[Reply]:
@@ -238,7 +245,7 @@ QUOTE = Flow(
         ),
         Step(
             START,
-            prompt=_ask("quote_ask_start", START, _start_choices),
+            prompt=asking(_start_question, START, _start_choices),
             extract=_start,
             transitions=("result",),
             corrects=r"起保|生效|日期|提交|交名单|号|日|月|周|星期|礼拜|天",
