@@ -163,7 +163,7 @@ class Engine:
         if (replies := await self._follow_up(turn, ctx, text)) is not None:
             return replies
         if name := self._requested(text):
-            return await self._start(turn, name, ctx, text)
+            return await self._start(turn, name, ctx, text, slots=self._lent(turn, ctx, name))
         for shortcut in self.shortcuts:
             replies = await shortcut(text, ctx)
             if replies is not None:
@@ -171,8 +171,19 @@ class Engine:
                 return replies
         answer = self.faq.ask(text, intents=True)
         if answer.intent in self._flows and answer.intent is not None:
-            return await self._start(turn, answer.intent, ctx, text)
+            lent = self._lent(turn, ctx, answer.intent)
+            return await self._start(turn, answer.intent, ctx, text, slots=lent)
         return self._faq(turn, text, answer)
+
+    def _lent(self, turn: Turn, ctx: FlowContext, name: str) -> dict[str, object] | None:
+        """What the flow that just finished lends the next one (a coverage answer's start
+        date to a quote asked right after it); None when there is nothing to lend."""
+        done = self._flows.get(turn.state.done or "")
+        if done is None or done.flow.shares is None or name == done.flow.name:
+            return None
+        if self._flows[name].flow.resumable:
+            return None  # a parked draft is resumed, never started over with lent values
+        return done.flow.shares(ctx) or None
 
     def _requested(self, text: str) -> str | None:
         """A flow asked for by its menu label or by the values the message carries."""

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from faq.normalize import fix_typos
 from flows.flow import Invalid
 from flows.texts import say
 from rules.errors import NoPolicyData
@@ -34,7 +35,8 @@ QUESTION = re.compile(
 
 
 def normalize_text(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).strip()
+    """Half-width, with the program's words where an input method gave homophones."""
+    return fix_typos(unicodedata.normalize("NFKC", text)).strip()
 
 
 def cn_int(token: str) -> int | None:

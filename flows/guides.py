@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Collection
+from typing import Any
 
 from flows.extract import (
     extract_choice,
@@ -106,10 +107,19 @@ async def _coverage_answer(ctx: FlowContext) -> list[Reply]:
     ]  # fmt: skip
 
 
+def _coverage_shares(ctx: FlowContext) -> dict[str, Any]:
+    """A quote asked right after a coverage answer starts on that answer's start date."""
+    submitted = ctx.slots.get("submitted")
+    if not submitted:
+        return {}
+    return {"start": coverage_period(dt.date.fromisoformat(submitted)).start.isoformat()}
+
+
 COVERAGE = Flow(
     name="coverage",
     title="起保日期和免责期",
     start="submitted",
+    shares=_coverage_shares,
     prefill=prefill_slots({"submitted": _submitted}),
     steps=steps(
         Step(
