@@ -195,9 +195,14 @@ class Engine:
         return None
 
     def _numbered_choice(self, state: ConversationState, text: str) -> str | None:
+        """A choice picked by typing its number or its label ("换个组合再算")."""
         digits = unicodedata.normalize("NFKC", text).strip().rstrip(".。")
         if digits.isdigit() and 1 <= int(digits) <= len(state.choices):
             return state.choices[int(digits) - 1]["value"]
+        typed = _plain(text)
+        for choice in state.choices:
+            if typed and _plain(choice["label"]) == typed:
+                return choice["value"]
         return None
 
     def _context(self, turn: Turn, message: Incoming | None = None) -> FlowContext:
@@ -379,6 +384,8 @@ class Engine:
         if answer.status == "answer" and answer.intent is None:
             turn.count("answer")
             return [Reply(answer.body), *self._pending_prompt(turn, ctx, again=True)]
+        if CORRECTION.search(text):  # "不对" with nothing to change it to
+            return self._reask(turn, ctx, step, say("what_to_change"))
         if not QUESTION.search(text):
             return self._reask(turn, ctx, step, say("not_understood"))
         # A side question the knowledge base cannot settle: say so as it would outside
@@ -387,8 +394,7 @@ class Engine:
         choices = tuple(Choice(s.question, f"faq:{s.entry}") for s in answer.suggestions)
         if answer.status == "fallback":
             turn.miss(text, self.now())
-        text_shown = self.faq.ask(text).text if answer.status == "answer" else answer.text
-        return [Reply(text_shown, choices), *self._pending_prompt(turn, ctx, again=True)]
+        return [Reply(answer.text, choices), *self._pending_prompt(turn, ctx, again=True)]
 
     async def _beside(self, turn: Turn, ctx: FlowContext, name: str, text: str) -> list[Reply]:
         """Another flow asked for in the middle of this one. If it finishes at once (a quote
@@ -481,6 +487,9 @@ class Engine:
             if value is not None and value != ctx.slots.get(step.slot_name):
                 changes.append((step, value))
         if not changes:
+            if retracts(text) and len(strip_correction(text)) < 2:  # "不对" after a result
+                kept = tuple(Choice(c["label"], c["value"]) for c in state.choices)
+                return [Reply(say("what_to_change"), kept)]
             return None
         kept = dict(ctx.slots)
         notes = []
