@@ -488,8 +488,8 @@ class Engine:
                 changes.append((step, value))
         if not changes:
             if retracts(text) and len(strip_correction(text)) < 2:  # "不对" after a result
-                kept = tuple(Choice(c["label"], c["value"]) for c in state.choices)
-                return [Reply(say("what_to_change"), kept)]
+                offered = tuple(Choice(c["label"], c["value"]) for c in state.choices)
+                return [Reply(say("what_to_change"), offered)]
             return None
         kept = dict(ctx.slots)
         notes = []
