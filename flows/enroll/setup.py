@@ -35,7 +35,7 @@ from flows.extract import (
     normalize_text,
     policy_span,
 )
-from flows.flow import FlowContext, Invalid, Step
+from flows.flow import FlowContext, Invalid, Step, prefill_slots
 from flows.messages import Choice, Reply
 from flows.quote_text import refusal_text
 from flows.texts import say
@@ -347,15 +347,11 @@ STEPS = (
 )  # fmt: skip
 
 
+_fill_fixed = prefill_slots({FIXED: _fixed})
+
+
 def prefill_fixed(text: str, ctx: FlowContext) -> None:
     """ "参加过，当时选的A0 B0 C0": the plans kept from centralized enrollment, said with the
     answer that the unit joined it."""
-    if ctx.turn.state.step not in (JOINED, FIXED) or FIXED in ctx.slots:
-        return
-    try:
-        plans = _fixed(text, ctx)
-    except Invalid as exc:
-        ctx.slots[f"_{FIXED}_error"] = exc.reason
-        return
-    if plans is not None:
-        ctx.slots[FIXED] = plans
+    if ctx.turn.state.step in (JOINED, FIXED):
+        _fill_fixed(text, ctx)
