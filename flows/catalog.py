@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from flows.engine import FlowEntry, Shortcut
 from flows.enroll import ENROLL, wants_enrollment
-from flows.guides import ACCOUNT, COVERAGE, STATUS, asks_coverage, status_shortcut
+from flows.guides import (
+    ACCOUNT,
+    COVERAGE,
+    STATUS,
+    asks_about_coverage,
+    asks_coverage,
+    status_shortcut,
+)
 from flows.quote_flow import QUOTE, wants_quote
 
 
@@ -13,7 +20,7 @@ def default_flows() -> list[FlowEntry]:
     return [
         FlowEntry(ENROLL, trigger=wants_enrollment),
         FlowEntry(QUOTE, trigger=wants_quote),
-        FlowEntry(COVERAGE, trigger=asks_coverage),
+        FlowEntry(COVERAGE, trigger=asks_coverage, follow_on=asks_about_coverage),
         FlowEntry(ACCOUNT),
         FlowEntry(STATUS),
     ]

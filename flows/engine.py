@@ -46,6 +46,9 @@ class FlowEntry:
     """Starts the flow from the values a message carries ("8个人A0B0C0多少钱"); requests in
     words are the intents of the knowledge base (faq/intents.yaml)."""
     in_menu: bool = True
+    follow_on: Trigger | None = None
+    """Starts the flow right after another one's result that lends it its values ("那重疾
+    什么时候开始能赔" after a quote)."""
 
 
 _COMMANDS = {
@@ -60,13 +63,16 @@ _COMMANDS = {
 _COMMAND_OF = {word: name for name, words in _COMMANDS.items() for word in words}
 _IN_SENTENCE = {
     "human": re.compile(
-        r"(转|找|要|接|问问?|联系|打|转接)人工|人工客服|真人客服|找真人|^人工服务$"
+        r"(转|找|要|接|问问?|联系|打|转接)(个|一下|下|一个)?人工|人工客服|真人|有没有人工|人工在吗"
+        r"|^人工服务$"
     ),
     "forget": re.compile(r"(删除|删掉|清除|清空)(我的|我们的)?(数据|资料|个人信息|记录)"),
     "start": re.compile(r"^(回到|返回|回|打开|看看?)(主)?菜单"),
     "restart": re.compile(r"^(重新开始|从头开始|从头再来|全部重来)"),
     "cancel": re.compile(
-        r"^(算了|好了|那)?[,，\s]*(取消|退出|不办了|不算了|不弄了|不测了|不问了)(吧|了|办理)?$"
+        r"^(算了|好了|那)?[,，\s]*(取消|退出|不办了|不算了|不弄了|不测了|不问了)(吧|了|办理)?"
+        r"[,，\s]*(谢谢|谢了|多谢)?$"
+        r"|^(先|暂时|今天)?不(弄|办|搞|做)了|回头再(说|弄|办)|下次再(说|弄|办)|改天再(说|弄|办)"
     ),
     "back": re.compile(r"(返回|回到|退回|回)上一步|上一个问题"),
 }
@@ -150,7 +156,7 @@ class Engine:
         ctx.progress = progress
         if message.file is not None:
             return await self._file(turn, ctx)
-        if command := command_of(text):
+        if (command := command_of(text)) and not self._literal(turn.state, text):
             return await self._command(turn, command, ctx)
         if m := _SLASH_FLOW.match(text.lower()):
             if m.group(1) in self._flows:
@@ -162,6 +168,10 @@ class Engine:
             return await self._continue(turn, ctx, text)
         if (replies := await self._follow_up(turn, ctx, text)) is not None:
             return replies
+        for entry in self.flows:
+            lent = self._lent(turn, ctx, entry.flow.name)
+            if lent and entry.follow_on is not None and entry.follow_on(text):
+                return await self._start(turn, entry.flow.name, ctx, text, slots=lent)
         if name := self._requested(text):
             return await self._start(turn, name, ctx, text, slots=self._lent(turn, ctx, name))
         for shortcut in self.shortcuts:
@@ -193,6 +203,13 @@ class Engine:
             if entry.trigger is not None and entry.trigger(text):
                 return entry.flow.name
         return None
+
+    def _literal(self, state: ConversationState, text: str) -> bool:
+        """The pending question takes this text word for word (not an exact command)."""
+        entry = self._flows.get(state.flow or "")
+        step = entry.flow.steps.get(state.step or "") if entry else None
+        exact = _plain(text).lower() in _COMMAND_OF
+        return bool(step and step.literal and not exact and step.literal(text))
 
     def _numbered_choice(self, state: ConversationState, text: str) -> str | None:
         """A choice picked by typing its number or its label ("换个组合再算")."""
@@ -375,6 +392,11 @@ class Engine:
         """A message that does not answer the pending question: another flow's request, or a
         question answered before asking again."""
         state = turn.state
+        for shortcut in self.shortcuts:  # "平台上显示待选择保障项目是啥意思"
+            replies = await shortcut(text, ctx)
+            if replies is not None:
+                turn.count("answer")
+                return [*replies, *self._pending_prompt(turn, ctx, again=True)]
         answer = self.faq.ask(text, intents=True)
         other = self._requested(text) or answer.intent
         if other in self._flows and other is not None and other != state.flow:
@@ -475,10 +497,14 @@ class Engine:
         if QUESTION.search(text) and not _FOLLOW_UP.search(text):
             return None
         flow = self._flows[state.done].flow
+        if flow.resumable:
+            return None  # a delivered enrollment is not redone from a stray message
         value_text = strip_correction(text) or text
         changes: list[tuple[Step, object]] = []
         for step in flow.steps.values():
-            if step.corrects is None or step.extract is None or step.slot_name not in ctx.slots:
+            if not step.corrects or step.extract is None or step.slot_name not in ctx.slots:
+                continue
+            if not re.search(step.corrects, text):
                 continue
             try:
                 value = step.extract(value_text, ctx)
@@ -504,12 +530,16 @@ class Engine:
         self, turn: Turn, flow: Flow, ctx: FlowContext, replay: bool = False
     ) -> list[Reply]:
         """Move through filled and acting steps until one needs the user or the flow ends.
-        After a correction (``replay``) only the acts that depend on answers run again."""
+        After a correction (``replay``) only the acts that follow the corrected answer at
+        once (its help text) and those that depend on answers (``Step.replay``) run again."""
         state = turn.state
         replies: list[Reply] = []
+        corrected, fresh = state.step, replay
         for _ in range(len(flow.steps) * 3):  # a bound: routes cannot loop forever
             step = flow.steps[str(state.step)]
-            if step.act is not None and (not replay or step.replay or step.end):
+            if replay and step.asks and step.name != corrected:
+                fresh = False  # acts right after the corrected answer are its consequence
+            if step.act is not None and (not replay or step.replay or step.end or fresh):
                 replies += await step.act(ctx)
             if step.end:
                 _finish_flow(state)

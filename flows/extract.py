@@ -29,7 +29,7 @@ _NUMBER = rf"(\d+|{_CN_NUMBER})"
 
 
 QUESTION = re.compile(
-    r"[?？]|怎么|如何|什么|为什么|为啥|哪|吗|呢|多少|多久|能否|能不能|可不可以|是否"
+    r"[?？]|怎么|如何|什么|为什么|为啥|啥|咋|哪|吗|呢|多少|多久|能否|能不能|可不可以|是否"
 )
 """Words that make a message a question rather than an answer to the one asked."""
 
@@ -103,14 +103,17 @@ _LEVEL = {"0": r"基本", "1": r"加强\s*一档|一档|加强1档|1档", "2": r
 
 def extract_plans(text: str) -> tuple[str, ...] | None:
     """Plan codes in any spelling: "A0 B0 C0", "a0b0c0", "三个基本都要", "住院加强二档"."""
-    text = normalize_text(text)
+    text = normalize_text(text).replace("基础", "基本")
     found: list[str] = []
     if _TRIO.search(text):
         found += ["A0", "B0", "C0"]
     found += [f"{s.upper()}{n}" for s, n in _CODE.findall(text)]
     for series, names in _SERIES.items():
         level_words = r"(加强\s*[一二三123]档|[一二三123]档|基本)"
-        for m in re.finditer(rf"(?:{names})\s*(?:保障)?\s*(?:的)?\s*{level_words}", text):
+        pattern = (
+            rf"(?:{names})\s*(?:保障)?\s*(?:的)?\s*(?:要|选|就|也|来|参加|买)?\s*{level_words}"
+        )
+        for m in re.finditer(pattern, text):
             for level, pattern in _LEVEL.items():
                 if re.fullmatch(pattern, m.group(1)):
                     found.append(f"{series}{level}")
@@ -118,43 +121,78 @@ def extract_plans(text: str) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys(found)) or None
 
 
-PlanOp = Literal["set", "add", "remove"]
-
-
 @dataclass(frozen=True)
 class PlanEdit:
-    """What a message does to a plan selection: name it anew, add to it or take away."""
+    """What a message does to a plan selection: name it anew (``chosen``), or add and take
+    away ("再加上A1", "去掉C0", "C0换成C1")."""
 
-    op: PlanOp
-    codes: tuple[str, ...]
+    chosen: tuple[str, ...] | None = None
+    add: tuple[str, ...] = ()
+    remove: tuple[str, ...] = ()
 
     def apply(self, current: tuple[str, ...] | list[str]) -> tuple[str, ...]:
-        if self.op == "set":
-            return self.codes
-        if self.op == "add":
-            return tuple(dict.fromkeys([*current, *self.codes]))
-        return tuple(c for c in current if c not in self.codes)
+        if self.chosen is not None:
+            return self.chosen
+        if len(self.add) == len(self.remove) == 1 and self.remove[0] in current:
+            return tuple(self.add[0] if c == self.remove[0] else c for c in current)  # a swap
+        kept = [c for c in current if c not in self.remove]
+        return tuple(dict.fromkeys([*kept, *self.add]))
 
 
-_REMOVE_PLANS = re.compile(r"(去掉|去除|不要|删掉|删除|减掉|减去|拿掉|取消|不选|不参加|除了|扣掉)")
-_ADD_PLANS = re.compile(r"(加上|再加|加一个|加个|加选|添加|增加|追加|补上|多加|^加|[,，\s]加)")
+_C = r"[ABCabc]\s*[0-3]"
+_NO_PLAN_BEFORE = re.compile(
+    r"(不要|不用|不选|不参加|不买|去掉|去除|删掉|删除|减掉|拿掉|取消|除了|除去|把)\s*(的)?$"
+)
+_NO_PLAN_AFTER = re.compile(
+    r"\s*(的)?\s*(也|就|都)?\s*(不要|不用|不选|不参加|不买|去掉|去了|删掉|删了|拿掉|取消|算了|免了)"
+)
+_SWAP = re.compile(
+    rf"(?P<old>{_C})\s*(?:换成|换为|改成|改为|变成|换)\s*(?P<new>{_C})"
+    rf"|(?:用)?(?P<new2>{_C})\s*(?:替换|替代|代替|顶替)\s*(?:掉)?\s*(?P<old2>{_C})"
+)
+_SET_WORDS = re.compile(r"换成|改成|改为|换为|只要|只选|只参加|只买|就要|就选")
+_ADD_WORDS = re.compile(
+    r"加上|再加|加一个|加个|加选|添加|增加|追加|补上|多加|^加|[,，\s]加|还要|也要"
+)
+
+
+def plan_mentions(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The plan codes a message wants and those it declines ("A0不要 B0 C0要")."""
+    text = normalize_text(text)
+    codes = extract_plans(text) or ()
+    declined = []
+    used = 0  # a negation after one code ("A0不要 B0") is not also before the next
+    for m in _CODE.finditer(text):
+        code = f"{m.group(1).upper()}{m.group(2)}"
+        after = _NO_PLAN_AFTER.match(text, m.end(), m.end() + 6)
+        if _NO_PLAN_BEFORE.search(text[max(used, m.start() - 4) : m.start()]) or after:
+            declined.append(code)
+        used = after.end() if after else m.end()
+    return tuple(c for c in codes if c not in declined), tuple(dict.fromkeys(declined))
 
 
 def extract_plan_edit(text: str) -> PlanEdit | None:
-    """ "去掉C0" removes, "再加上C0呢" adds, "换成A0 B0" or plain codes name the selection."""
+    """ "去掉C0" / "C0不用了" take away, "再加上C0呢" adds, "C0换成C1" swaps, "换成A0 B0" or
+    plain codes name the selection."""
     text = normalize_text(text)
-    codes = extract_plans(text)
-    if codes is None:
+    if m := _SWAP.search(text):
+        old, new = (m["old"], m["new"]) if m["old"] else (m["old2"], m["new2"])
+        swap = {"remove": (_code_of(old),), "add": (_code_of(new),)}
+        return PlanEdit(add=swap["add"], remove=swap["remove"])
+    wanted, declined = plan_mentions(text)
+    if not wanted and not declined:
         return None
-    first = text.find(codes[0]) if codes[0] in text.upper() else len(text)
-    head = text[: max(first, 0)] if first >= 0 else text
-    if re.search(r"换成|改成|改为|换为|只要|只选|就要", text):
-        return PlanEdit("set", codes)
-    if _REMOVE_PLANS.search(head or text):
-        return PlanEdit("remove", codes)
-    if _ADD_PLANS.search(head or text):
-        return PlanEdit("add", codes)
-    return PlanEdit("set", codes)
+    if declined and not wanted:
+        return PlanEdit(remove=declined)
+    if _SET_WORDS.search(text) or (declined and not _ADD_WORDS.search(text)):
+        return PlanEdit(chosen=wanted) if not declined else PlanEdit(add=wanted, remove=declined)
+    if _ADD_WORDS.search(text):
+        return PlanEdit(add=wanted, remove=declined)
+    return PlanEdit(chosen=wanted)
+
+
+def _code_of(token: str) -> str:
+    return re.sub(r"\s+", "", token).upper()
 
 
 # --- head counts -----------------------------------------------------------------------
@@ -170,10 +208,25 @@ class HeadCount:
     total: int | None = None
     all_non_zhibao: bool = False
     all_zhibao: bool = False
+    change: int = 0
+    """A change of the earlier count ("再加两个人" +2, "少一个人" -1) instead of a count."""
 
-    def resolve(self, previous_total: int | None = None) -> tuple[int, int] | None:
+    def resolve(self, previous: tuple[int, int] | None = None) -> tuple[int, int] | None:
         """(职保, 非职保), filling what the message leaves out from the total it gives or the
-        earlier one; None when that is impossible ("3个没社保" of 2 people)."""
+        earlier (职保, 非职保); None when that is impossible ("3个没社保" of 2 people, or
+        "再加两个" with nothing before)."""
+        if self.change:
+            if previous is None:
+                return None
+            before_zhibao, before_non = previous
+            if self.non_zhibao is not None:
+                before_non += self.change
+            else:
+                before_zhibao += self.change
+            if before_zhibao < 0 or before_non < 0:
+                return None
+            return before_zhibao, before_non
+        previous_total = sum(previous) if previous else None
         total = self.total if self.total is not None else previous_total
         if self.all_non_zhibao:
             return None if total is None else (0, total)
@@ -199,7 +252,7 @@ _NON_SI = (
 _WITH_SI = r"有社保|交社保|缴社保|上社保|交了社保|缴了社保|参加社保|职保"
 _CATEGORY = re.compile(rf"(?P<non>{_NON_SI})|(?P<si>{_WITH_SI})")
 _PEOPLE_UNIT = r"(?:个|名|位)?\s*(?:人|员工|职工|同事|个人)?"
-_COUNT_BEFORE = re.compile(rf"{_NUMBER}\s*{_PEOPLE_UNIT}\s*(?:的)?\s*(?:都|全|是|全都|均)?\s*$")
+_COUNT_BEFORE = re.compile(rf"{_NUMBER}\s*{_PEOPLE_UNIT}\s*(?:的)?\s*(?:都|全|是|均|也)*\s*$")
 _COUNT_AFTER = re.compile(
     rf"^\s*(?:的)?\s*(?:人)?\s*(?:有|是|为|:|：)?\s*{_NUMBER}\s*(?!\s*[月号日年天])"
 )
@@ -211,9 +264,18 @@ _TOTAL = re.compile(
 )
 _NOT_PEOPLE = re.compile(
     rf"{_NUMBER}?\s*(?:个月|个工作日|个小时|个项目|个险种|个保障|个批次|个文件|个附件|个档|个单位)"
-    rf"|{_NUMBER}\s*(?:个|项|种)\s*(?=的?(?:基本|项目|险种|保障|档|[ABCabc]\s*[0-3]|住院|重疾|重病"
+    rf"|{_NUMBER}\s*(?:个|项|种)\s*(?=的?(?:基本|基础|项目|险种|保障|档|[ABCabc]\s*[0-3]|住院|重疾|重病"
     rf"|意外|加强|都要|一起|全要))"
     rf"|(?:再?加|添|多加|加选|再选)\s*(?:一|1)?\s*(?:个|项)"
+)
+_MORE = re.compile(
+    rf"^(?:那|那么)?\s*(?:再|又|还)?\s*(?:加|添|增加|多加|加上|多|新来了?|新进了?)\s*(?:了)?\s*{_NUMBER}\s*(?:个|名|位)"
+)
+_LESS = re.compile(
+    rf"^(?:那|那么)?\s*(?:再)?\s*(?:少|减|减少|减去|减掉|去掉|删掉|走了|离职了?)\s*(?:了)?\s*{_NUMBER}\s*(?:个|名|位)"
+)
+_SAID_TOTAL = re.compile(
+    rf"(?:人数|人头|总人数)\D{{0,8}}?{_NUMBER}(?!\s*[月号日年天元块])|(?:应该是|其实是|是)\s*{_NUMBER}\s*(?:个|名|位|人)?\s*$"
 )
 _ONLY_NUMBER = re.compile(rf"\s*(?:是|有|一共|总共|共)?\s*{_NUMBER}\s*(?:个|名|位)?\s*(?:人)?\s*")
 
@@ -262,6 +324,16 @@ def extract_head_count(text: str, bare_number: bool = False) -> HeadCount | None
     "4个都没有社保" -> 0 and 4; "全部没社保" -> all of the known total. A bare "8" only
     when a count was asked."""
     text = _scrub(normalize_text(text))
+    for pattern, sign in ((_MORE, 1), (_LESS, -1)):
+        if (m := pattern.search(text)) and not _SAID_TOTAL.search(text[m.end() :]):
+            amount = cn_int(m.group(1))
+            if amount:
+                non = bool(_CATEGORY.search(text[m.end() :]) and re.search(_NON_SI, text))
+                return HeadCount(None, 0 if non else None, None, change=sign * amount)
+    if m := _SAID_TOTAL.search(text):  # "人数改成12", "多算了一个 是7个"
+        said = cn_int(next(g for g in m.groups() if g))
+        if said is not None and not _CATEGORY.search(text):
+            return HeadCount(None, None, said)
     before, after = _pairs(text, before=True), _pairs(text, before=False)
     pairs, used = before if len(before[0]) >= len(after[0]) else after
     total = None
@@ -309,10 +381,12 @@ _FULL_DATE = re.compile(r"(\d{4})\s*[年./-]\s*(\d{1,2})\s*[月./-]\s*(\d{1,2})\
 _YEAR_MONTH = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月(?!\s*\d{1,2}\s*[日号]?)")
 _MONTH_DAY = re.compile(rf"(?<![\d年.])({_NUMBER})\s*月\s*(?:份)?\s*(?:({_NUMBER})\s*[日号]?)?")
 _MONTH_DAY_AT = re.compile(rf"\s*({_NUMBER})\s*月\s*(?:({_NUMBER})\s*[日号]?)?")
-_SLASH_DATE = re.compile(r"(?<![\d./])(\d{1,2})\s*[./]\s*(\d{1,2})(?![\d./%])")
+_SLASH_DATE = re.compile(r"(?<![\d./-])(\d{1,2})\s*[./-]\s*(\d{1,2})(?![\d./%-])")
+_NAMED_MONTH_END = re.compile(rf"({_NUMBER})\s*月\s*(?:份)?\s*(?:的)?\s*(?:底|末|最后一天)")
 _RELATIVE_YEAR = {"今年": 0, "明年": 1, "后年": 2, "去年": -1}
 _RELATIVE_MONTH = {"下下个月": 2, "下个月": 1, "下月": 1, "这个月": 0, "本月": 0, "当月": 0}
-_RELATIVE_DAY = {"大后天": 3, "后天": 2, "明天": 1, "明日": 1, "今天": 0, "今日": 0, "当天": 0}
+_RELATIVE_DAY = {"大后天": 3, "后天": 2, "明天": 1, "明日": 1, "今天": 0, "今日": 0, "当天": 0,
+                 "大前天": -3, "前天": -2, "昨天": -1, "昨日": -1}  # fmt: skip
 _WEEKDAY = re.compile(r"(下下|下个?|这个?|本|上个?)?\s*(?:周|星期|礼拜)\s*([一二三四五六日天1-7])")
 _WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
 _DAY_ONLY = re.compile(rf"(?<![\d月.])({_NUMBER})\s*[号日](?!本|期)")
@@ -417,6 +491,12 @@ def _find_day(text: str, today: dt.date, span: Span | None) -> tuple[dt.date, in
                 if month_of:
                     day = dt.date(today.year + offset, month_of, day_of or 1)
                     return day, at, m.end()
+        if m := _NAMED_MONTH_END.search(text):
+            month_of = cn_int(m[1])
+            if month_of and 1 <= month_of <= 12:
+                first = _month_day(month_of, 1, today, span)  # which year's month
+                last = calendar.monthrange(first.year, month_of)[1]
+                return first.replace(day=last), m.start(), m.end()
         if m := _MONTH_END.search(text):
             offset = 1 if m[1] and m[1].startswith("下") else 0
             month_index = today.month - 1 + offset

@@ -80,6 +80,9 @@ class Step:
     message that names it or marks a correction ("不对，是10个人"). None: not correctable."""
     show: Callable[[Any, FlowContext], str] | None = None
     """The slot's value as the user reads it, for "已改为…" after a correction."""
+    literal: Callable[[str], bool] | None = None
+    """Whether a text is this step's answer word for word even when it holds a command's
+    words (a unit called "上海找人工有限公司" at the unit-name question)."""
     replay: bool = False
     """Run this step's act again when an earlier answer is corrected (it shows or checks
     something that depends on it); other acts (help texts, file checks) are not repeated."""

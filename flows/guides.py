@@ -18,7 +18,7 @@ from flows.flow import Flow, FlowContext, Invalid, Step, asking, prefill_slots, 
 from flows.messages import Choice, Reply
 from flows.texts import say
 from rules.batch import lifecycle
-from rules.dates import CoveragePeriod, Mode, coverage_period, waiting_periods
+from rules.dates import CoveragePeriod, Mode, coverage_period, submission_for, waiting_periods
 from rules.errors import NoPolicyData
 from rules.fmt import cn_date
 from rules.policy import (
@@ -27,7 +27,6 @@ from rules.policy import (
     Series,
     latest_policy_year,
     policy_for_enrollment_date,
-    policy_years,
 )
 
 # --- coverage and waiting periods ------------------------------------------------------
@@ -59,16 +58,18 @@ def _submitted(text: str, ctx: FlowContext) -> str | None:
         return None
     day = found.day
     if found.role == "start":
-        for policy in policy_years():
-            if day == policy.coverage.start:
-                window = policy.windows.centralized
-                return min(max(ctx.today, window.open), window.close).isoformat()
-        day -= dt.timedelta(days=1)
+        day = submission_for(day, ctx.today)
         try:
             coverage_period(day)
         except NoPolicyData as exc:
             raise Invalid(exc.message) from None
     return day.isoformat()
+
+
+def asks_about_coverage(text: str) -> bool:
+    """A coverage question without a date ("那重疾什么时候开始能赔"), after a result that
+    lends one."""
+    return bool(_COVERAGE_WORDS.search(normalize_text(text)))
 
 
 def _show_submitted(value: str, ctx: FlowContext) -> str:
@@ -191,14 +192,30 @@ def status_guide(status: str, ctx: FlowContext) -> Reply:
 
 async def status_shortcut(text: str, ctx: FlowContext) -> list[Reply] | None:
     """ "状态是缴费凭证待上传，现在能干嘛": what can be done now, and where it leads."""
-    status = lifecycle().find(text)
+    status = find_status(text)
     if status is None or not _STATUS_QUESTION.search(text):
         return None
     return [status_guide(status, ctx)]
 
 
+def find_status(text: str) -> str | None:
+    """The batch status a message names: its platform label, 没通过 read as 不通过, or a
+    label's tail when only one label ends that way ("凭证待上传")."""
+    lc = lifecycle()
+    text = re.sub(r"没通过|未通过|没有通过|没过", "不通过", normalize_text(text))
+    if (found := lc.find(text)) is not None:
+        return found
+    tails = {
+        name: s.label[cut:]
+        for name, s in lc.statuses.items()
+        for cut in range(1, len(s.label) - 3)
+        if s.label[cut:] in text
+    }
+    return next(iter(tails)) if len(tails) == 1 else None
+
+
 def _status(text: str, ctx: FlowContext) -> str | None:
-    return lifecycle().find(text)
+    return find_status(text)
 
 
 def _ask_status(ctx: FlowContext) -> Reply:

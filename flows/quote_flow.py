@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
+from typing import Any
 
 from flows.extract import (
     HeadCount,
@@ -19,7 +20,7 @@ from flows.flow import Flow, FlowContext, Invalid, Step, asking, prefill_slots, 
 from flows.messages import Choice, Reply
 from flows.quote_text import refusal_text, render_quote
 from flows.texts import say
-from rules.dates import Mode, coverage_period, mode_on
+from rules.dates import Mode, coverage_period, mode_on, submission_for
 from rules.errors import NoPolicyData
 from rules.fmt import cn_date
 from rules.people import Category
@@ -36,6 +37,9 @@ _WORK_OUT = re.compile(
     r"测算|算一下|算算|帮我算|报价|报个价|算保费|算下|估算|估一下|测一下|测下|算个"
 )
 _MONEY = re.compile(r"保费|保险费|费用|多少钱|交多少|要多少|缴多少|价|钱")
+_PER_PERSON = re.compile(
+    r"(多少钱|多少|几块|价格)\s*(一|每)\s*个?\s*人|(一|每)\s*个?\s*人\s*(要|得)?\s*(多少|几块|交多少)"
+)
 _HOW = re.compile(r"怎么|如何|规则|标准|方法|公式")
 
 PLANS, PEOPLE, START = "plans", "people", "start"
@@ -46,6 +50,8 @@ def wants_quote(text: str) -> bool:
     with plans or with asking for the money, or asking to work the premium out. "A0多少钱"
     and "保费怎么算" are knowledge-base questions, not quotes."""
     text = normalize_text(text)
+    if _PER_PERSON.search(text):
+        return False  # "A1多少钱一个人": the price of a plan, a knowledge-base question
     has_count = extract_head_count(text) is not None
     if extract_plans(text) is None:
         if has_count and _MONEY.search(text):
@@ -85,18 +91,19 @@ def _people(text: str, ctx: FlowContext) -> dict[str, int] | None:
     if count is None:
         return None
     previous = ctx.slots.get(PEOPLE)
-    known = previous["zhibao"] + previous["non_zhibao"] if previous else None
-    split = count.resolve(known)
+    split = count.resolve((previous["zhibao"], previous["non_zhibao"]) if previous else None)
     if split is None:
         raise Invalid(say("quote_people_unclear"))
     zhibao, non = split
     if zhibao + non < 1 or zhibao + non > MAX_PEOPLE:
         raise Invalid(say("quote_bad_people", max_people=MAX_PEOPLE))
-    return {"zhibao": zhibao, "non_zhibao": non, "assumed": _assumed(count)}
+    return {"zhibao": zhibao, "non_zhibao": non, "assumed": _assumed(count, previous)}
 
 
-def _assumed(count: HeadCount) -> bool:
+def _assumed(count: HeadCount, previous: dict[str, Any] | None) -> bool:
     """Only a total was given: everyone is taken to be in 职保, and the quote says so."""
+    if count.change and previous:
+        return bool(previous.get("assumed"))
     return count.zhibao is None and count.non_zhibao is None and not count.all_non_zhibao
 
 
@@ -221,10 +228,19 @@ def _plan_choices(ctx: FlowContext) -> tuple[Choice, ...]:
     )
 
 
+def _shares(ctx: FlowContext) -> dict[str, Any]:
+    """A coverage question right after a quote is about the quote's start date."""
+    start = ctx.slots.get(START)
+    if not start:
+        return {}
+    return {"submitted": submission_for(dt.date.fromisoformat(start), ctx.today).isoformat()}
+
+
 QUOTE = Flow(
     name="quote",
     title="保费测算",
     start=PLANS,
+    shares=_shares,
     prefill=prefill,
     steps=steps(
         Step(
@@ -240,7 +256,7 @@ QUOTE = Flow(
             prompt=_ask("quote_ask_people", PEOPLE),
             extract=_people,
             transitions=(START,),
-            corrects=r"人|员工|社保|职保|名",
+            corrects=r"人|员工|社保|职保|名|个|位",
             show=_show_people,
         ),
         Step(

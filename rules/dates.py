@@ -10,7 +10,7 @@ import chinese_calendar
 
 from rules.errors import CalendarUnavailable, NoPolicyData
 from rules.fmt import cn_date
-from rules.policy import PolicyYear, Series, policy_for_enrollment_date
+from rules.policy import PolicyYear, Series, policy_for_enrollment_date, policy_years
 
 ONE_DAY = dt.timedelta(days=1)
 
@@ -58,6 +58,17 @@ def coverage_period(submitted: dt.date) -> CoveragePeriod:
             f"（至{cn_date(policy.coverage.end)}），新年度的参保安排以平台公布为准。"
         )
     return CoveragePeriod(policy.year, mode, start, policy.coverage.end)
+
+
+def submission_for(start: dt.date, today: dt.date) -> dt.date:
+    """The day a roster is submitted for coverage to start on ``start``: the day before in
+    instant enrollment; for the policy year's own start, a day of the centralized window
+    (today if the window is open, else its nearer end)."""
+    for policy in policy_years():
+        if start == policy.coverage.start:
+            window = policy.windows.centralized
+            return min(max(today, window.open), window.close)
+    return start - ONE_DAY
 
 
 @dataclass(frozen=True)

@@ -46,21 +46,32 @@ def test_text_without_plans_says_nothing():
 
 
 @pytest.mark.parametrize(
-    ("said", "edit", "result"),
+    ("said", "result"),
     [
-        ("去掉C0", PlanEdit("remove", ("C0",)), ("A0", "B0")),
-        ("不对，不要C0", PlanEdit("remove", ("C0",)), ("A0", "B0")),
-        ("再加上A1呢", PlanEdit("add", ("A1",)), ("A0", "B0", "C0", "A1")),
-        ("加个A1", PlanEdit("add", ("A1",)), ("A0", "B0", "C0", "A1")),
-        ("换成A0 B0 C0 A2再算一下", PlanEdit("set", ("A0", "B0", "C0", "A2")), None),
-        ("只要B0和C0", PlanEdit("set", ("B0", "C0")), None),
-        ("A0 B0", PlanEdit("set", ("A0", "B0")), None),
+        ("去掉C0", ("A0", "B0")),
+        ("不对，不要C0", ("A0", "B0")),
+        ("不用C0了", ("A0", "B0")),
+        ("把B0去掉", ("A0", "C0")),
+        ("A0不用了", ("B0", "C0")),
+        ("A0不要 B0 C0要", ("B0", "C0")),
+        ("再加上A1呢", ("A0", "B0", "C0", "A1")),
+        ("加个A1", ("A0", "B0", "C0", "A1")),
+        ("C0换成C1", ("A0", "B0", "C1")),
+        ("B0换B2", ("A0", "B2", "C0")),
+        ("C1替换C0", ("A0", "B0", "C1")),
+        ("换成A0 B0 C0 A2再算一下", ("A0", "B0", "C0", "A2")),
+        ("只要B0和C0", ("B0", "C0")),
+        ("A0 B0", ("A0", "B0")),
     ],
 )
-def test_plan_edits_add_remove_or_name_anew(said, edit, result):
-    assert extract_plan_edit(said) == edit
-    applied = edit.apply(("A0", "B0", "C0"))
-    assert applied == (result if result is not None else edit.codes)
+def test_plan_edits_add_remove_swap_or_name_anew(said, result):
+    edit = extract_plan_edit(said)
+    assert edit is not None
+    assert edit.apply(("A0", "B0", "C0")) == result
+
+
+def test_a_plain_selection_names_the_plans_anew():
+    assert extract_plan_edit("A0 B0") == PlanEdit(chosen=("A0", "B0"))
 
 
 @pytest.mark.parametrize(
@@ -93,13 +104,13 @@ def test_head_counts_by_category(said, split):
 def test_all_of_them_in_one_category_takes_the_known_total():
     count = extract_head_count("全部没社保")
     assert count is not None
-    assert count.resolve(previous_total=4) == (0, 4)
+    assert count.resolve(previous=(4, 0)) == (0, 4)
     assert count.resolve() is None  # no total known: nothing is guessed
 
 
 def test_a_category_count_alone_keeps_the_earlier_total():
     count = extract_head_count("3个没社保")
-    assert count is not None and count.resolve(previous_total=8) == (5, 3)
+    assert count is not None and count.resolve(previous=(8, 0)) == (5, 3)
 
 
 def test_a_bare_number_counts_only_when_a_count_was_asked():
@@ -111,10 +122,25 @@ def test_a_bare_number_counts_only_when_a_count_was_asked():
 @pytest.mark.parametrize(
     "said",
     ["6个月", "再加一个A1", "三个基本的加上住院加强二档", "三个基本保障一起参加有优惠吗",
-     "7月15日提交", "保费27.5元", "第3行"],
+     "7月15日提交", "保费27.5元", "第3行", "下周五"],
 )  # fmt: skip
 def test_numbers_that_are_not_people_are_not_head_counts(said):
     assert extract_head_count(said, bare_number=True) is None
+
+
+@pytest.mark.parametrize(
+    ("said", "split"),
+    [("再加两个人", (10, 0)), ("少一个人", (7, 0)), ("再加3个没社保的", (8, 3)),
+     ("多算了一个 是7个", (7, 0)), ("人数改成12", (12, 0)), ("人数写错了 是12", (12, 0))],
+)  # fmt: skip
+def test_a_change_of_the_head_count_applies_to_the_earlier_one(said, split):
+    count = extract_head_count(said)
+    assert count is not None and count.resolve(previous=(8, 0)) == split
+
+
+def test_a_change_with_nothing_before_is_not_a_count():
+    count = extract_head_count("再加两个人")
+    assert count is not None and count.resolve() is None
 
 
 @pytest.mark.parametrize(

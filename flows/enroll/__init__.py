@@ -23,16 +23,26 @@ from typing import Any
 from flows.enroll import plans, roster, setup, summary
 from flows.enroll.draft import SUBMIT, start_of, wants_enrollment
 from flows.flow import Flow, FlowContext, steps
+from rules.dates import coverage_period
+from rules.errors import NoPolicyData
 
 
 def _prefill(text: str, ctx: FlowContext) -> None:
     setup.prefill_fixed(text, ctx)
+    setup.prefill_prerequisites(text, ctx)
+    roster.prefill_counts(text, ctx)
     plans.prefill_plans(text, ctx)
 
 
 def _shares(ctx: FlowContext) -> dict[str, Any]:
-    """A quote asked mid-enrollment starts when this enrollment would."""
-    return {"start": start_of(ctx).isoformat()} if SUBMIT in ctx.slots else {}
+    """A quote asked mid-enrollment starts when this enrollment would: on the submission
+    date's start, or before one is given, on the start of a roster submitted today."""
+    if SUBMIT in ctx.slots:
+        return {"start": start_of(ctx).isoformat()}
+    try:
+        return {"start": coverage_period(ctx.today).start.isoformat()}
+    except NoPolicyData:
+        return {}
 
 
 ENROLL = Flow(

@@ -32,6 +32,8 @@ SERIES: tuple[Series, ...] = ("A", "B", "C")
 PLAN_SLOTS = {s: f"plan_{s}" for s in SERIES}
 MODE, YEAR, PEOPLE, ERRORS, SEALED = "mode", "year", "people", "errors", "sealed"
 FILE, ROWS, ATTACHMENTS, PLANS, CODE_VALUE = "file", "rows", "attachments", "plans", "code_no"
+ERROR_NAMES = "error_names"
+"""The names on rows with errors, sealed like the people, so "把张三删了" finds them."""
 
 SHOWN_LINES = 12
 """Roster problems listed in chat; the annotated workbook has all of them."""
@@ -43,17 +45,25 @@ CLEAN_FILE = "参保名单（可导入）.xlsx"
 SUMMARY_FILE = "参保汇总.xlsx"
 
 
-_ENROLL_OBJECT = r"参保|投保|续保|加保|互助保障|互保|上保险|买保险|办保险"
+_ENROLL_OBJECT = r"参.?保|投保|续保|加保|互助保障|互保|上保险|买保险|办保险"
 _ENROLL_WANT = r"我要|我想|想|要|帮我|帮忙|给|开始|继续|接着|办理?|参加|加入"
+_ENROLL_ASK = re.compile(
+    rf"(帮我|帮忙|给我|我要|我们要)(办|弄|搞|操作)|({_ENROLL_OBJECT}).{{0,10}}(继续|接着)"
+)
 
 
 def wants_enrollment(text: str) -> bool:
-    """ "我要参保", "我们公司要办互助保障", "继续参保", "开始办理参保": not questions about it.
-    Requests in other words reach the flow through its intent examples."""
+    """ "我要参保", "我们公司要办互助保障", "继续参保", "开始办理参保": not questions about it,
+    unless the question also asks for it to be done ("…现在能办吗帮我办一下"). Requests in
+    other words reach the flow through its intent examples."""
     text = normalize_text(text)
-    if len(text) > 30 or QUESTION.search(text):
+    if len(text) > 30 or not re.search(_ENROLL_OBJECT, text):
         return False
-    return bool(re.search(rf"({_ENROLL_WANT}).{{0,12}}({_ENROLL_OBJECT})", text))
+    if _ENROLL_ASK.search(text):
+        return True
+    return not QUESTION.search(text) and bool(
+        re.search(rf"({_ENROLL_WANT}).{{0,12}}({_ENROLL_OBJECT})", text)
+    )
 
 
 # --- the draft's facts ----------------------------------------------------------------
@@ -145,7 +155,12 @@ def seal_rows(people: Iterable[Person]) -> list[list[Any]]:
 
 def names_of(ctx: FlowContext) -> dict[int, str]:
     sealed = sealed_people(ctx) or {}
-    return {row: p.name for row, p in sealed.items()}
+    names = {row: p.name for row, p in sealed.items()}
+    token = ctx.slots.get(ERROR_NAMES)
+    pairs = vault_of(ctx).unseal(token) if isinstance(token, str) else None
+    if isinstance(pairs, list):
+        names.update({int(row): str(name) for row, name in pairs})
+    return names
 
 
 def claim_ids(ctx: FlowContext) -> None:
@@ -164,6 +179,13 @@ def working_day(start: dt.date, days: int) -> str | None:
         return None
 
 
+_TOPIC = re.compile(
+    r"^(我们|我|单位|公司)?(的)?(平台)?(账号|帐号|账户|参保编码|编码|经办人信息|经办人|信息)?"
+    r"(也|都|倒是|其实|实际上|应该)*\s*"
+)
+"""What an answer says first about its topic ("编码有的", "账号其实没有")."""
+
+
 def answer_extractor(
     patterns: Sequence[tuple[str, str]],
 ) -> Callable[[str, FlowContext], str | None]:
@@ -177,6 +199,7 @@ def answer_extractor(
             return text
         if QUESTION.search(text):
             return None  # a side question, answered by the knowledge base
+        text = _TOPIC.sub("", text, count=1).replace("木有", "没有")
         if "yes" in values and re.search(r"没问题|没错|没毛病", text):
             return "yes"
         for value, pattern in patterns:

@@ -20,7 +20,7 @@ from flows.enroll.draft import (
     policy_of,
     start_of,
 )
-from flows.extract import extract_plans, normalize_text
+from flows.extract import QUESTION, extract_plans, normalize_text, plan_mentions
 from flows.flow import FlowContext, Invalid, Step
 from flows.messages import Choice, Reply
 from flows.quote_text import refusal_text
@@ -55,18 +55,35 @@ def _running(ctx: FlowContext, plans: Sequence[str]) -> str:
     return say("enroll_running", plans="+".join(plans), cats=cats, total=yuan(total))
 
 
+_SERIES_WORDS = {
+    "A": r"[Aa]\s*系列|住院",
+    "B": r"[Bb]\s*系列|重疾|重病|特种重病",
+    "C": r"[Cc]\s*系列|意外",
+}
+_NONE = r"不要|不用|不选|不参加|不买|跳过|算了|免了|去掉"
+
+
 def _series_plan(series: Series) -> Callable[[str, FlowContext], list[str] | None]:
     def extract(text: str, ctx: FlowContext) -> list[str] | None:
         text = normalize_text(text)
-        codes = extract_plans(text)
-        mine = [c for c in codes or () if c.startswith(series)]
+        if QUESTION.search(text):
+            return None  # "B1和B2有啥区别": a question, answered before asking again
+        wanted, declined = plan_mentions(text)
+        mine = [c for c in wanted if c.startswith(series)]
         if not mine:
-            # "不选" skips this series; naming only other series' plans ("只要B0和C0")
-            # leaves this one out, and the prefill gives the others theirs.
-            skip = codes is None and re.search(
-                r"不选|不要|不参加|跳过|都不|不用|^无|^没有|none", text
-            )
-            return [] if skip or codes else None
+            # "不选", "住院的不要", "A0不用": this series is left out; naming only other
+            # series' plans ("只要B0和C0") leaves it out too, and the prefill gives the
+            # others theirs. "B系列不要了" at another series' question is about B.
+            own = _SERIES_WORDS[series]
+            others = [w for s, w in _SERIES_WORDS.items() if s != series]
+            if re.search(rf"({own}).{{0,4}}({_NONE})|({_NONE}).{{0,4}}({own})", text):
+                return []
+            if any(d.startswith(series) for d in declined) or wanted:
+                return []
+            if any(re.search(w, text) for w in others):
+                return None
+            skip = not declined and re.search(rf"{_NONE}|都不|^无|^没有|none", text)
+            return [] if skip else None
         # The series on its own can break only the one-enhanced-plan rule.
         check = check_selection(mine, policy_of(ctx))
         refused = [r for r in check.refusals if r.code == "multiple_enhanced"]
@@ -191,11 +208,7 @@ def _show_plan(series: Series) -> Callable[[list[str], FlowContext], str]:
     return show
 
 
-_PLAN_WORDS = {
-    "A": r"[Aa]\s*[0-3]|住院",
-    "B": r"[Bb]\s*[0-3]|重疾|重病",
-    "C": r"[Cc]\s*[0-3]|意外",
-}
+_PLAN_WORDS = {s: rf"[{s}{s.lower()}]\s*[0-3]|{w}" for s, w in _SERIES_WORDS.items()}
 
 STEPS = (
     Step(PLAN_SLOTS["A"], prompt=_ask_plan("A"), extract=_series_plan("A"),

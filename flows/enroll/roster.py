@@ -13,6 +13,7 @@ from typing import Any
 from flows.enroll.draft import (
     ATTACHMENTS,
     CODE,
+    ERROR_NAMES,
     ERRORS,
     FILE,
     FIX,
@@ -48,6 +49,7 @@ from flows.enroll_files import (
 )
 from flows.extract import (
     QUESTION,
+    cn_int,
     extract_count,
     extract_yes_no,
     normalize_text,
@@ -59,7 +61,7 @@ from flows.texts import say
 from rules.fmt import cn_date
 from rules.ids import mask_id
 from rules.people import Category, age_limit
-from rules.roster import RosterCheck, check_rows, check_unit
+from rules.roster import RosterCheck, RosterField, check_rows, check_unit
 
 
 def _roster(text: str, ctx: FlowContext) -> str | None:
@@ -160,6 +162,12 @@ async def _check_roster(ctx: FlowContext) -> list[Reply]:
         errors.setdefault(str(finding.row), []).append(f"【{finding.column}】{finding.message}")
     ctx.slots[ERRORS] = errors
     ctx.slots[SEALED] = vault.seal(seal_rows(check.people))
+    error_names = [
+        [r.row, r.cell(RosterField.NAME)]
+        for r in roster.rows
+        if str(r.row) in errors and r.cell(RosterField.NAME)
+    ]
+    ctx.slots[ERROR_NAMES] = vault.seal(error_names)
     ctx.slots[FILE], ctx.slots[ROWS] = name, check.rows
     ctx.slots[ROSTER] = "checked"  # a correction of an earlier answer keeps this roster
     claim_ids(ctx)
@@ -247,17 +255,25 @@ def _ask_fix(ctx: FlowContext) -> Reply:
     return Reply(text, tuple(choices))
 
 
+_CN_ROW = re.compile(r"(?<=第)([一二两三四五六七八九十百]+)(?=\s*[行、,，和到至-])")
 _ROW_RANGE = re.compile(r"(\d{1,5})\s*(?:-|~|－|到|至)\s*(\d{1,5})")
 _ROW_NUMBER = re.compile(r"(?<!\d)\d{1,5}(?!\d)")
 # What a message asks for the rows it names; the order of the checks is the priority.
 _REMOVE = r"删|移除|去掉|不要|剔除|去除"
-_IN_SERVICE = r"设为在职|设置在职|设成在职|改为在职|有社保|改成是|改为是"
-_KEEP = r"保留|缴金|在缴|确认|留下"
+_IN_SERVICE = r"设为在职|设置在职|设成在职|改为在职|改成在职|算在职|是在职|有社保|改成是|改为是"
+_KEEP = r"保留|缴金|在缴|确认|留下|留着|不删|别删|不要删"
 _ACTION = re.compile(f"{_REMOVE}|{_IN_SERVICE}|{_KEEP}")
 
 
+_DROP_PROBLEMS = (
+    r"(所有|全部)?.{0,4}(有问题|问题|错误|出错)的?.{0,4}(都|全部|全)?.{0,2}(删|去掉|不要)"
+    r"|(删|去掉).{0,4}(所有|全部).{0,6}(问题|错误)"
+)
+
+
 def _row_numbers(text: str) -> list[int]:
-    """ "删除第3、5行", "删除3到5行" -> [3, 5] and [3, 4, 5]."""
+    """ "删除第3、5行", "删除3到5行", "第五行" -> [3, 5], [3, 4, 5] and [5]."""
+    text = _CN_ROW.sub(lambda m: str(cn_int(m.group(1))), text)
     rows: list[int] = []
     for first, last in _ROW_RANGE.findall(text):
         rows += range(int(first), int(last) + 1) if int(last) - int(first) < 5000 else []
@@ -283,6 +299,11 @@ def _fix(text: str, ctx: FlowContext) -> str | None:
         return None  # "继续参保": the engine says where we are
     done: list[str] = []
     ctx.scratch["fixed"] = done
+    if text == "drop-problems" or (
+        re.search(_DROP_PROBLEMS, text) and not re.search(r"\d|第\s*[一二三四五六七八九十]", text)
+    ):
+        _remove(ctx, [row for row, _ in _problems(ctx)], done)
+        return "changed"
     if (
         text == "done"
         or extract_yes_no(text) is True
@@ -295,11 +316,6 @@ def _fix(text: str, ctx: FlowContext) -> str | None:
         if not counts_of(ctx)[Category.ZHIBAO] + counts_of(ctx)[Category.NON_ZHIBAO]:
             raise Invalid(say("enroll_fix_none_left"))
         return "done"
-    if text == "drop-problems" or re.search(
-        r"(所有|全部).{0,6}(问题|错误).{0,4}删|删.{0,4}(所有|全部).{0,6}(问题|错误)", text
-    ):
-        _remove(ctx, [row for row, _ in _problems(ctx)], done)
-        return "changed"
     if text == "keep-over-age" or re.search(r"(超龄).{0,6}(都|全部)保留|(都|全部)保留", text):
         over = [p["row"] for p in people_of(ctx) if category_of(p) is Category.OVER_AGE]
         _keep(ctx, over, done)
@@ -386,14 +402,22 @@ def _after_fix(ctx: FlowContext) -> str:
     return SI_PAYERS if ctx.slots.get(CODE) == "no" else LAST_YEAR
 
 
+_UNKNOWN = re.compile(
+    r"不.{0,2}清楚|不知道|不晓得|不记得|记不清|记不得|忘了|没印象|不确定|没数|查不到"
+    r"|没参保|没有参保|没参加|第一年|第一次|新单位|没有?$"
+)
+_SAME = re.compile(r"(跟|和|与)今年(的)?(一样|相同|差不多)|一样多|没变")
+
+
 def _count(text: str, ctx: FlowContext) -> int | None:
+    """A head count; -1 when unknown (or none last year: the ratio decides then)."""
     text = normalize_text(text)
-    if text == "unknown" or re.search(
-        r"不.{0,2}清楚|不知道|不记得|记不清|忘了|没印象|不确定", text
-    ):
-        return -1
     if QUESTION.search(text):
         return None
+    if _SAME.search(text):
+        return enrolling(ctx)
+    if text == "unknown" or (_UNKNOWN.search(text) and extract_count(text) is None):
+        return -1
     if re.search(r"(?:^|[^\d])[-－负]\s*\d", text):
         raise Invalid(say("enroll_bad_count"))
     value = extract_count(text)
@@ -402,6 +426,22 @@ def _count(text: str, ctx: FlowContext) -> int | None:
     if value > MAX_COUNT:
         raise Invalid(say("enroll_bad_count"))
     return value
+
+
+def prefill_counts(text: str, ctx: FlowContext) -> None:
+    """ "去年10个，交社保的8个": last year's count and the social-insurance payers at once."""
+    if ctx.turn.state.step not in (LAST_YEAR, SI_PAYERS):
+        return
+    for clause in re.split(r"[,，。;；\s]+", normalize_text(text)):
+        slot = LAST_YEAR if "去年" in clause else SI_PAYERS if "社保" in clause else None
+        if slot is None or slot in ctx.slots:
+            continue
+        try:
+            value = _count(clause, ctx)
+        except Invalid:
+            continue
+        if value is not None:
+            ctx.slots[slot] = value
 
 
 def _show_count(key: str) -> Callable[[int, FlowContext], str]:

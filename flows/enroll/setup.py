@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 
 from flows.enroll.draft import (
     ACCOUNT,
@@ -183,7 +184,7 @@ async def _submit_set(ctx: FlowContext) -> list[Reply]:
 
 _account = answer_extractor(
     [
-        ("forgot", r"忘|找回|不记得|记不得|登不上|登录不了|进不去|重置|密码"),
+        ("forgot", r"忘|找回|不记得|记不得|记不清|想不起|登不上|登录不了|进不去|重置|密码"),
         ("no", r"^(没|无|还没|不)|没有账号|没注册|未注册"),
         ("yes", r"^(有|是|能|可以|对|嗯|已)|能登|注册过|申工通"),
     ]
@@ -192,15 +193,15 @@ _CODE_TEXT = r"[A-Za-z0-9]{6,}"
 """An enrollment code typed in the answer ("有，是SH2023001")."""
 _code = answer_extractor(
     [
-        ("forgot", r"忘|不记得|查不到|找不到|不知道"),
+        ("forgot", r"忘|不记得|记不得|记不清|想不起|查不到|找不到|不知道"),
         ("no", r"^(没|无|还没|不)|新单位|没申请|第一次|没有?(参保)?编码|没有?申请过"),
         ("yes", rf"^(有|是|对|嗯|已|记得)|{_CODE_TEXT}"),
     ]
 )
 _operator = answer_extractor(
     [
-        ("no", r"^(没|无|还没|不|未)|没填|没有填"),
-        ("yes", r"^(填过|填了|已|是|有|对|嗯|好)|填好|完善"),
+        ("no", r"^(没|无|还没|不|未)|没填|没有填|没弄|没搞"),
+        ("yes", r"^(填过|填了|已|是|有|对|嗯|好|弄好|搞定)|填好|完善|弄好了|搞定了"),
     ]
 )
 _wait = answer_extractor(
@@ -209,6 +210,32 @@ _wait = answer_extractor(
         ("continue", r"继续|先|名单|下一步|好"),
     ]
 )
+
+
+_TOPICS = {ACCOUNT: r"账号|帐号|账户|登录|注册", CODE: r"编码", OPERATOR: r"经办人"}
+"""The words naming each prerequisite, in corrections and in one message answering several."""
+
+
+def _show_answer(step: str) -> Callable[[str, FlowContext], str]:
+    def show(value: str, ctx: FlowContext) -> str:
+        return say(f"enroll_shown_{step}_{value}")
+
+    return show
+
+
+def prefill_prerequisites(text: str, ctx: FlowContext) -> None:
+    """ "账号编码都有，经办人也填了": each clause answers the prerequisite it names."""
+    if ctx.turn.state.step not in _TOPICS:
+        return
+    extractors = {ACCOUNT: _account, CODE: _code_answer, OPERATOR: _operator}
+    for clause in re.split(r"[,，。;；\s]+", normalize_text(text)):
+        for slot, words in _TOPICS.items():
+            if slot in ctx.slots or not re.search(words, clause):
+                continue
+            shared = re.sub(rf"({'|'.join(_TOPICS.values())})", "", clause)  # "账号编码都有"
+            value = extractors[slot](shared or clause, ctx)
+            if value is not None:
+                ctx.slots[slot] = value
 
 
 def _code_answer(text: str, ctx: FlowContext) -> str | None:
@@ -279,11 +306,28 @@ _UNIT_SAID = re.compile(
 )
 
 
+_NOT_A_NAME = re.compile(
+    r"报价|报个价|测算|保费|多少钱|状态|显示|[0-9一二三四五六七八九十]\s*个人|人工客服"
+)
+
+
+_ORG = re.compile(
+    r"(公司|厂|店|馆|中心|所|院|局|会|社|站|部|行|学校|小学|中学|大学|幼儿园|集团|医院|银行|酒店|工作室)$"
+)
+
+
+def _names_unit(text: str) -> bool:
+    """Shaped like a unit's name ("上海找人工有限公司"), whatever words it holds."""
+    return bool(_ORG.search(normalize_text(text).strip(" 。.")))
+
+
 def _unit(text: str, ctx: FlowContext) -> str | None:
     """The unit's full name, without the words around it ("我们单位叫…", "全称是…")."""
     name = " ".join(normalize_text(text).split())
     if not name or QUESTION.search(name):
         return None
+    if not _names_unit(name) and (extract_plans(name) or _NOT_A_NAME.search(name)):
+        return None  # a request ("报个价 8个人 A0 B0 C0"), not the unit's name
     name = _UNIT_SAID.sub("", _UNIT_LEAD.sub("", name, count=1), count=1).strip(" 。.，,")
     low, high = UNIT_NAME_CHARS
     if not low <= len(name) <= high or not re.search(r"[\u4e00-\u9fffA-Za-z]", name):
@@ -328,17 +372,21 @@ STEPS = (
     Step("submit_set", act=_submit_set, replay=True, transitions=(ACCOUNT, UNIT),
          route=lambda ctx: UNIT if ctx.slots.get(JOINED) else ACCOUNT),
     Step(ACCOUNT, prompt=_ask_account, extract=_account, transitions=("account_help", CODE),
-         route=lambda ctx: CODE if ctx.slots[ACCOUNT] == "yes" else "account_help"),
+         route=lambda ctx: CODE if ctx.slots[ACCOUNT] == "yes" else "account_help",
+         corrects=_TOPICS[ACCOUNT], show=_show_answer("account")),
     Step("account_help", act=_account_help, transitions=(CODE,)),
     Step(CODE, prompt=_ask_code, extract=_code_answer, transitions=("code_help", OPERATOR),
-         route=lambda ctx: OPERATOR if ctx.slots[CODE] == "yes" else "code_help"),
+         route=lambda ctx: OPERATOR if ctx.slots[CODE] == "yes" else "code_help",
+         corrects=_TOPICS[CODE], show=_show_answer("code")),
     Step("code_help", act=_code_help, transitions=(OPERATOR,)),
     Step(OPERATOR, prompt=_ask_operator, extract=_operator,
          transitions=("operator_help", UNIT),
-         route=lambda ctx: UNIT if ctx.slots[OPERATOR] == "yes" else "operator_help"),
+         route=lambda ctx: UNIT if ctx.slots[OPERATOR] == "yes" else "operator_help",
+         corrects=_TOPICS[OPERATOR], show=_show_answer("operator")),
     Step("operator_help", act=_operator_help, transitions=(UNIT,)),
     Step(UNIT, prompt=lambda ctx: Reply(say("enroll_ask_unit")), extract=_unit,
-         transitions=(WAIT, ROSTER), corrects=r"单位名称|单位名|公司名|名称|全称",
+         literal=_names_unit, transitions=(WAIT, ROSTER),
+         corrects=r"单位名称|单位名|公司名|名称|全称",
          show=lambda value, ctx: say("enroll_unit_shown", unit=value),
          route=lambda ctx: WAIT if _prerequisites_missing(ctx) else ROSTER),
     Step(WAIT, prompt=_ask_wait, extract=_wait, transitions=("paused", ROSTER),

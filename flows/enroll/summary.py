@@ -11,6 +11,7 @@ from flows.enroll.draft import (
     CLEAN_FILE,
     CODE,
     CODE_VALUE,
+    ERROR_NAMES,
     JOINED,
     OPERATOR,
     SEALED,
@@ -77,6 +78,7 @@ async def _summary(ctx: FlowContext) -> list[Reply]:
     files = _files(ctx, quote, deadline)
     ctx.slots["quote"] = quote_json(quote)  # the draft keeps what was quoted
     ctx.slots.pop(SEALED, None)  # the full rows are no longer needed: drop them
+    ctx.slots.pop(ERROR_NAMES, None)
     choices = (
         Choice(ctx.faq.kb.intents["status"].question, "flow:status"),
         Choice(say("menu_label"), "cmd:start"),
