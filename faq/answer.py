@@ -10,11 +10,11 @@ from importlib import resources
 from typing import Any
 
 import jinja2
-import yaml
 
 from faq.kb import KnowledgeBase, load_kb
 from faq.match import MAX_QUESTION_CHARS, Matcher, MatchResult, Status, Suggestion, Thresholds
 from faq.normalize import normalize
+from rules.datafile import parse_yaml
 from rules.policy import policy_years
 
 _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
@@ -59,7 +59,7 @@ class FaqService:
     @cached_property
     def _messages(self) -> dict[str, jinja2.Template]:
         text = resources.files("faq").joinpath("messages.yaml").read_text(encoding="utf-8")
-        return {k: _ENV.from_string(v) for k, v in yaml.safe_load(text).items()}
+        return {k: _ENV.from_string(v) for k, v in parse_yaml(text).items()}
 
     def _say(self, name: str, **extra: Any) -> str:
         return self._messages[name].render(**self.kb.context, **extra).strip()

@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from faq.context import build_context
+from rules.datafile import parse_yaml
 
 LEXICON_FILE = "lexicon.yaml"
 SMALLTALK_FILE = "smalltalk.yaml"
@@ -106,7 +107,7 @@ class KnowledgeBase:
 
 def _read_yaml(file: Traversable | Path) -> Any:
     try:
-        return yaml.safe_load(file.read_text(encoding="utf-8"))
+        return parse_yaml(file.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise KnowledgeBaseError(f"{file.name}: not valid YAML: {exc}") from None
 

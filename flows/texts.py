@@ -7,9 +7,9 @@ from importlib import resources
 from typing import Any
 
 import jinja2
-import yaml
 
 from faq.context import build_context
+from rules.datafile import parse_yaml
 
 _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
 
@@ -17,7 +17,7 @@ _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
 @cache
 def _templates() -> dict[str, jinja2.Template]:
     text = resources.files("flows").joinpath("texts.yaml").read_text(encoding="utf-8")
-    return {k: _ENV.from_string(str(v)) for k, v in yaml.safe_load(text).items()}
+    return {k: _ENV.from_string(str(v)) for k, v in parse_yaml(text).items()}
 
 
 @cache

@@ -6,8 +6,9 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 
-import yaml
 from pydantic import BaseModel, ConfigDict, model_validator
+
+from rules.datafile import parse_yaml
 
 
 class _Frozen(BaseModel):
@@ -69,4 +70,4 @@ class Lifecycle(_Frozen):
 @cache
 def lifecycle() -> Lifecycle:
     text = resources.files("rules").joinpath("data", "batch.yaml").read_text(encoding="utf-8")
-    return Lifecycle.model_validate(yaml.safe_load(text))
+    return Lifecycle.model_validate(parse_yaml(text))

@@ -11,9 +11,9 @@ from functools import cache
 from importlib import resources
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from rules.datafile import parse_yaml
 from rules.errors import NoPolicyData
 from rules.fmt import cn_date
 
@@ -170,7 +170,7 @@ class PolicyYear(_Frozen):
 
 
 def _parse(text: str) -> PolicyYear:
-    return PolicyYear.model_validate(yaml.safe_load(text))
+    return PolicyYear.model_validate(parse_yaml(text))
 
 
 @cache
