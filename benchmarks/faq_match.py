@@ -1,7 +1,8 @@
 """Knowledge-base matching speed: hubao's matcher against a plain rapidfuzz baseline.
 
 Prints, in one run: questions per second in-process over a batch of 10,000 questions,
-p50/p99 per question, the cold start of `hubao ask` (a fresh process answering one
+p50/p99 per question (as the hotline's tools ask, and as chat asks: flow intents ranked
+with the entries), the cold start of `hubao ask` (a fresh process answering one
 question), and the same in-process figures for rapidfuzz.process.extractOne over all
 phrasings. The batch mixes knowledge-base phrasings with small edits and unrelated text.
 
@@ -91,6 +92,7 @@ def main() -> None:
           f"load + index {build * 1e3:.0f} ms")  # fmt: skip
     print(f"batch: {len(batch)} questions")
     measure("hubao matcher (FaqService.ask)", service.ask, batch)
+    measure("chat: entries and intents", lambda q: service.ask(q, intents=True), batch)
     measure("rapidfuzz extractOne (WRatio)",
             lambda q: process.extractOne(q, choices, scorer=fuzz.WRatio), batch)  # fmt: skip
     print(f"cold start `hubao ask` (best of 3): {cold_start() * 1e3:.0f} ms")

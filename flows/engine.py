@@ -166,6 +166,11 @@ class Engine:
             return [Reply(say("empty"))]
         if turn.state.flow and turn.state.flow in self._flows and turn.state.step:
             return await self._continue(turn, ctx, text)
+        return await self._understand(turn, ctx, text)
+
+    async def _understand(self, turn: Turn, ctx: FlowContext, text: str) -> list[Reply]:
+        """Outside a flow: a follow-up on the last result, a flow asked for (with what the
+        last result lends it), a shortcut, then the knowledge base and the intents."""
         if (replies := await self._follow_up(turn, ctx, text)) is not None:
             return replies
         for entry in self.flows:
