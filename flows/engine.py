@@ -243,7 +243,8 @@ class Engine:
     def _faq(self, turn: Turn, text: str, answer: Answer) -> list[Reply]:
         turn.count(answer.status)
         if answer.status == "fallback":
-            turn.miss(text, self.now())
+            if answer.place is None:  # another agency's business is no gap to fill
+                turn.miss(text, self.now())
             return [Reply(answer.text, (Choice(say("menu_label"), "cmd:start"),))]
         choices = tuple(Choice(s.question, f"faq:{s.entry}") for s in answer.suggestions)
         return [Reply(answer.body or answer.text, choices)]
@@ -419,7 +420,7 @@ class Engine:
         # the flow (choices to pick, or the hotline, and the miss recorded), then go on.
         turn.count(answer.status)
         choices = tuple(Choice(s.question, f"faq:{s.entry}") for s in answer.suggestions)
-        if answer.status == "fallback":
+        if answer.status == "fallback" and answer.place is None:
             turn.miss(text, self.now())
         return [Reply(answer.text, choices), *self._pending_prompt(turn, ctx, again=True)]
 

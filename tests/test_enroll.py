@@ -212,3 +212,14 @@ async def test_a_side_question_nobody_can_answer_is_recorded_for_the_hotline_tea
     # An answer that is not a question is asked again, and nothing is recorded.
     assert "没看懂" in joined(await bot.handle(text(who, "嗯嗯嗯")))
     assert len(await storage.misses()) == 1
+
+
+async def test_another_agencys_business_is_declined_with_where_to_ask_and_not_recorded():
+    storage = MemoryStorage()
+    bot, who = engine(storage, TODAY), key()
+    seen = joined(await bot.handle(text(who, "公积金怎么提取")))
+    assert "12329" in seen
+    await to_roster_step(bot, who)
+    seen = joined(await bot.handle(text(who, "退休金每个月能拿多少？")))
+    assert "12333" in seen and "回到刚才的问题" in seen
+    assert await storage.misses() == []
