@@ -237,7 +237,14 @@ STATUS = Flow(
     start="status",
     prefill=prefill_slots({"status": _status}),
     steps=steps(
-        Step("status", prompt=_ask_status, extract=_status, transitions=("answer",)),
+        Step(
+            "status",
+            prompt=_ask_status,
+            extract=_status,
+            transitions=("answer",),
+            corrects=r"待|通过|成功|删除|审核|校验|上传|状态",
+            show=lambda value, ctx: say("status_shown", label=lifecycle().statuses[value].label),
+        ),
         Step("answer", act=_status_answer, end=True),
     ),
 )
