@@ -73,6 +73,7 @@ _IN_SENTENCE = {
         r"^(算了|好了|那)?[,，\s]*(取消|退出|不办了|不算了|不弄了|不测了|不问了)(吧|了|办理)?"
         r"[,，\s]*(谢谢|谢了|多谢)?$"
         r"|^(先|暂时|今天)?不(弄|办|搞|做)了|回头再(说|弄|办)|下次再(说|弄|办)|改天再(说|弄|办)"
+        r"|^(今天)?(先|就)(到这|到这里|到这儿|这样)(吧|了)?"
     ),
     "back": re.compile(r"(返回|回到|退回|回)上一步|上一个问题"),
 }
@@ -173,12 +174,18 @@ class Engine:
         last result lends it), a shortcut, then the knowledge base and the intents."""
         if (replies := await self._follow_up(turn, ctx, text)) is not None:
             return replies
-        for entry in self.flows:
-            lent = self._lent(turn, ctx, entry.flow.name)
-            if lent and entry.follow_on is not None and entry.follow_on(text):
-                return await self._start(turn, entry.flow.name, ctx, text, slots=lent)
         if name := self._requested(text):
             return await self._start(turn, name, ctx, text, slots=self._lent(turn, ctx, name))
+        for entry in self.flows:
+            if entry.follow_on is None or not entry.follow_on(text):
+                continue
+            if entry.flow.name == turn.state.done:  # "重病多久能赔" after a coverage answer
+                again = dict(turn.state.slots)
+                return await self._start(turn, entry.flow.name, ctx, "", slots=again)
+            if lent := self._lent(turn, ctx, entry.flow.name):
+                return await self._start(turn, entry.flow.name, ctx, text, slots=lent)
+        if turn.state.parked and _RESUME.search(text):  # "接着办" after leaving for the menu
+            return await self._start(turn, next(reversed(turn.state.parked)), ctx, text="")
         for shortcut in self.shortcuts:
             replies = await shortcut(text, ctx)
             if replies is not None:
@@ -364,6 +371,9 @@ class Engine:
         flow = self._flows[str(state.flow)].flow
         step = flow.steps[str(state.step)]
         assert step.extract is not None
+        if step.corrects is not None and _ASKS_RULE.search(text):
+            # "他们也能参加A0吗" at the head-count question: a question, not an answer
+            return await self._aside(turn, ctx, step, text)
         if CORRECTION.search(text):
             replies = await self._correct(turn, flow, ctx, text, latest=retracts(text))
             if replies is not None:
@@ -455,6 +465,8 @@ class Engine:
             for b in reversed(state.back)
             if b["step"] in flow.steps and b["step"] != state.step
         ]
+        # Then slots filled in passing ("8个" said at the plans question), not yet asked.
+        answered += [s for s in flow.steps.values() if s.name != state.step]
         answered = [
             s
             for s in dict.fromkeys(answered)
@@ -489,6 +501,8 @@ class Engine:
         shown = target.show(value, ctx) if target.show else ""
         note = Reply(say("changed", value=shown))
         steps_back = [b["step"] for b in state.back]
+        if target.name not in steps_back:  # not reached yet: the pending question stands
+            return [note, *self._pending_prompt(turn, ctx)]
         if target.name in steps_back:
             state.back = state.back[: steps_back.index(target.name)]
         state.step, state.misses = target.name, 0
@@ -500,13 +514,12 @@ class Engine:
         state = turn.state
         if state.done not in self._flows or state.done is None:
             return None
-        if QUESTION.search(text) and not _FOLLOW_UP.search(text):
-            return None
+        if (QUESTION.search(text) and not _FOLLOW_UP.search(text)) or _ASKS_RULE.search(text):
+            return None  # a question of its own ("没社保的能买A1吗"), not a new value
         flow = self._flows[state.done].flow
-        if flow.resumable:
-            return None  # a delivered enrollment is not redone from a stray message
         value_text = strip_correction(text) or text
         changes: list[tuple[Step, object]] = []
+        same: list[Step] = []
         for step in flow.steps.values():
             if not step.corrects or step.extract is None or step.slot_name not in ctx.slots:
                 continue
@@ -518,18 +531,30 @@ class Engine:
                 return [Reply(exc.reason)]
             if value is not None and value != ctx.slots.get(step.slot_name):
                 changes.append((step, value))
+            elif value is not None:
+                same.append(step)
+        if not changes and same and self._requested(text) is None:
+            # "那就最早那天" for the start already quoted: show the result again
+            state.flow, state.step, state.back, state.misses = flow.name, same[0].name, [], 0
+            state.done = None
+            shown = same[0].show(ctx.slots[same[0].slot_name], ctx) if same[0].show else ""
+            note = Reply(say("unchanged", value=shown))
+            return [note, *await self._advance(turn, flow, ctx, replay=True)]
         if not changes:
             if retracts(text) and len(strip_correction(text)) < 2:  # "不对" after a result
                 offered = tuple(Choice(c["label"], c["value"]) for c in state.choices)
                 return [Reply(say("what_to_change"), offered)]
             return None
-        kept = dict(ctx.slots)
         notes = []
         for step, value in changes:
-            kept[step.slot_name] = value
+            ctx.slots[step.slot_name] = value
             if step.show:
                 notes.append(step.show(value, ctx))
-        replies = await self._start(turn, flow.name, ctx, text="", slots=kept)
+        # The flow runs again from the first changed answer, only what depends on it redone.
+        state.flow, state.step, state.back, state.misses = flow.name, changes[0][0].name, [], 0
+        state.done = None
+        turn.count("flow")
+        replies = await self._advance(turn, flow, ctx, replay=True)
         return [Reply(say("changed", value="，".join(notes))), *replies]
 
     async def _advance(
@@ -626,6 +651,10 @@ def _finish_flow(state: ConversationState) -> None:
     state.done = state.flow
     _leave_flow(state)
 
+
+_ASKS_RULE = re.compile(r"吗[?？!！。\s]*$|能不能|可不可以|是不是|是否|能否|行不行|有没有")
+"""A question about the rules ("没社保的能买A1吗"), which a typed answer never is."""
+_RESUME = re.compile(r"^(继续|接着)(办|弄|来|做|填|吧)*(吧|了)?$|(继续|接着)(刚才|上次|之前)")
 
 _FOLLOW_UP = re.compile(
     r"^(那|那么|要是|如果|假如|假设|换|改|再|去掉|加上|不对)|呢|的话|再算|重新算|算一下|换成|改成"

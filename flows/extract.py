@@ -22,6 +22,8 @@ from flows.texts import say
 from rules.errors import NoPolicyData
 from rules.policy import PolicyYear
 
+_C = r"[ABCabc]\s*[0-3]"
+"""A plan code as typed ("A0", "a 0")."""
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "俩": 2, "三": 3, "仨": 3, "四": 4,
               "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}  # fmt: skip
 _CN_NUMBER = r"[零〇一二两俩三仨四五六七八九十百千]+"
@@ -30,6 +32,7 @@ _NUMBER = rf"(\d+|{_CN_NUMBER})"
 
 QUESTION = re.compile(
     r"[?？]|怎么|如何|什么|为什么|为啥|啥|咋|哪|吗|呢|多少|多久|能否|能不能|可不可以|是否"
+    r"|几月|几号|几天|几点|几个工作日|几时|是不是|有没有|对不对|行不行|好不好|要不要"
 )
 """Words that make a message a question rather than an answer to the one asked."""
 
@@ -60,6 +63,7 @@ def cn_int(token: str) -> int | None:
 
 CORRECTION = re.compile(
     r"不对|错了|说错|搞错|写错|打错|弄错|输错|更正|纠正|改成|改为|改到|换成|换为|修改|改一下"
+    r"|重新选|重选|改选|^不是.+是"
 )
 """Words that say the message changes an earlier answer rather than answering anew."""
 
@@ -129,8 +133,15 @@ class PlanEdit:
     chosen: tuple[str, ...] | None = None
     add: tuple[str, ...] = ()
     remove: tuple[str, ...] = ()
+    in_series: bool = False
+    """"换成A1" with A2 chosen: the one plan replaces its kind in its series, not all."""
 
     def apply(self, current: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+        if self.chosen is not None and self.in_series and len(self.chosen) == 1:
+            new = self.chosen[0]
+            same = [c for c in current if c[0] == new[0] and (c[1] == "0") == (new[1] == "0")]
+            if same:
+                return tuple(new if c == same[0] else c for c in current if c not in same[1:])
         if self.chosen is not None:
             return self.chosen
         if len(self.add) == len(self.remove) == 1 and self.remove[0] in current:
@@ -139,12 +150,11 @@ class PlanEdit:
         return tuple(dict.fromkeys([*kept, *self.add]))
 
 
-_C = r"[ABCabc]\s*[0-3]"
 _NO_PLAN_BEFORE = re.compile(
-    r"(不要|不用|不选|不参加|不买|去掉|去除|删掉|删除|减掉|拿掉|取消|除了|除去|把)\s*(的)?$"
+    r"(不要|不用|不选|不参加|不买|去掉|去除|删掉|删除|减掉|拿掉|取消|除了|除去)\s*(的)?$"
 )
 _NO_PLAN_AFTER = re.compile(
-    r"\s*(的)?\s*(也|就|都)?\s*(不要|不用|不选|不参加|不买|去掉|去了|删掉|删了|拿掉|取消|算了|免了)"
+    r"\s*(的)?\s*(也|就|都|先|暂时)*\s*(不要|不用|不选|不参加|不买|去掉|去了|删掉|删了|拿掉|取消|算了|免了)"
 )
 _SWAP = re.compile(
     rf"(?P<old>{_C})\s*(?:换成|换为|改成|改为|变成|换)\s*(?P<new>{_C})"
@@ -152,7 +162,7 @@ _SWAP = re.compile(
 )
 _SET_WORDS = re.compile(r"换成|改成|改为|换为|只要|只选|只参加|只买|就要|就选")
 _ADD_WORDS = re.compile(
-    r"加上|再加|加一个|加个|加选|添加|增加|追加|补上|多加|^加|[,，\s]加|还要|也要"
+    r"加上|再加|加一个|加个|加选|添加|增加|追加|补上|多加|^加|[,，\s]加|还要|也要|也加|也买|加进|加$"
 )
 
 
@@ -171,10 +181,24 @@ def plan_mentions(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(c for c in codes if c not in declined), tuple(dict.fromkeys(declined))
 
 
+_LEVEL_SWAP = re.compile(
+    r"(?P<series>住院|重病|重疾|意外|[ABCabc])\s*(?:系列)?\s*(?:的)?\s*(?:加强)?\s*(?P<old>[一二三123])档"
+    r"\s*(?:换成|改成|换为|改为|换)\s*(?:加强)?\s*(?P<new>[一二三123])档"
+)
+_SERIES_OF = {"住院": "A", "重病": "B", "重疾": "B", "意外": "C"}
+
+
 def extract_plan_edit(text: str) -> PlanEdit | None:
-    """ "去掉C0" / "C0不用了" take away, "再加上C0呢" adds, "C0换成C1" swaps, "换成A0 B0" or
-    plain codes name the selection."""
+    """ "去掉C0" / "C0不用了" take away, "再加上C0呢" adds, "C0换成C1" and "重病一档换成二档"
+    swap, "换成A1" replaces its kind in its series, "换成A0 B0" or plain codes name the
+    selection."""
     text = normalize_text(text)
+    if m := _LEVEL_SWAP.search(text):
+        series = _SERIES_OF.get(m["series"], m["series"].upper())
+        old, new = (
+            f"{series}{'一二三'.find(x) + 1 if x in '一二三' else x}" for x in m.group(2, 3)
+        )
+        return PlanEdit(add=(new,), remove=(old,))
     if m := _SWAP.search(text):
         old, new = (m["old"], m["new"]) if m["old"] else (m["old2"], m["new2"])
         swap = {"remove": (_code_of(old),), "add": (_code_of(new),)}
@@ -185,7 +209,9 @@ def extract_plan_edit(text: str) -> PlanEdit | None:
     if declined and not wanted:
         return PlanEdit(remove=declined)
     if _SET_WORDS.search(text) or (declined and not _ADD_WORDS.search(text)):
-        return PlanEdit(chosen=wanted) if not declined else PlanEdit(add=wanted, remove=declined)
+        if declined:
+            return PlanEdit(add=wanted, remove=declined)
+        return PlanEdit(chosen=wanted, in_series=bool(re.search(r"换成|换为|改成|改为", text)))
     if _ADD_WORDS.search(text):
         return PlanEdit(add=wanted, remove=declined)
     return PlanEdit(chosen=wanted)
@@ -264,33 +290,37 @@ _TOTAL = re.compile(
 )
 _NOT_PEOPLE = re.compile(
     rf"{_NUMBER}?\s*(?:个月|个工作日|个小时|个项目|个险种|个保障|个批次|个文件|个附件|个档|个单位)"
-    rf"|{_NUMBER}\s*(?:个|项|种)\s*(?=的?(?:基本|基础|项目|险种|保障|档|[ABCabc]\s*[0-3]|住院|重疾|重病"
+    rf"|{_NUMBER}\s*(?:个|项|种)(?=的?(?:基本|基础|项目|险种|保障|档|[ABCabc]\s*[0-3]|住院|重疾|重病"
     rf"|意外|加强|都要|一起|全要))"
-    rf"|(?:再?加|添|多加|加选|再选)\s*(?:一|1)?\s*(?:个|项)"
+    rf"|(?:再?加|添|多加|加选|再选)\s*(?:一|1)?\s*(?:个|项)(?=\s*(?:{_C}|基本|加强|住院|重疾|重病|意外))"
+    rf"|[哪几]\s*{_NUMBER}?\s*(?:个|位|名)"
 )
 _MORE = re.compile(
-    rf"^(?:那|那么)?\s*(?:再|又|还)?\s*(?:加|添|增加|多加|加上|多|新来了?|新进了?)\s*(?:了)?\s*{_NUMBER}\s*(?:个|名|位)"
+    rf"^(?:那|那么)?\s*(?:再|又|还)?\s*(?:加|添|增加|多加|加上|多|新来了?|新进了?|少算了?|漏算了?|漏了)\s*(?:了)?\s*{_NUMBER}\s*(?:个|名|位)"
 )
 _LESS = re.compile(
-    rf"^(?:那|那么)?\s*(?:再)?\s*(?:少|减|减少|减去|减掉|去掉|删掉|走了|离职了?)\s*(?:了)?\s*{_NUMBER}\s*(?:个|名|位)"
+    rf"^(?:那|那么)?\s*(?:再)?\s*(?:少|减|减少|减去|减掉|去掉|删掉|走了|离职了?|多算了?|多了)\s*(?:了)?\s*{_NUMBER}\s*(?:个|名|位)"
 )
 _SAID_TOTAL = re.compile(
-    rf"(?:人数|人头|总人数)\D{{0,8}}?{_NUMBER}(?!\s*[月号日年天元块])|(?:应该是|其实是|是)\s*{_NUMBER}\s*(?:个|名|位|人)?\s*$"
+    rf"(?:人数|人头|总人数)\D{{0,8}}?{_NUMBER}(?!\s*[月号日年天元块])|(?:应该是|其实是|实际是|应该|其实|实际|是)\s*{_NUMBER}\s*(?:个|名|位|人)?\s*$"
 )
 _ONLY_NUMBER = re.compile(rf"\s*(?:是|有|一共|总共|共)?\s*{_NUMBER}\s*(?:个|名|位)?\s*(?:人)?\s*")
 
 
 def _scrub(text: str) -> str:
-    """Numbers that are not people: plan codes, dates, money, row numbers."""
+    """Numbers that are not people: plan codes, dates, money, row numbers. "一个都没有"
+    is a count: none."""
+    text = re.sub(r"(?:一个人?|一位|一人)\s*(?:都|也)\s*没有?", "0个", text)
+    text = _NOT_PEOPLE.sub(" ", text)  # before the codes go: "再加一个A1" needs its A1
     text = _CODE.sub(" ", text)
-    text = re.sub(r"一(?=共|起|下|般|样|直|定|次|些|点|会|切|旦|致|并|律|块|同)", " ", text)
+    text = re.sub(r"一(?=共|起|下|般|样|直|定|次|回|些|点|会|切|旦|致|并|律|块|同)", " ", text)
     text = re.sub(r"\d{4}\s*[年./-]\s*\d{1,2}(?:\s*[月./-]\s*\d{1,2}\s*[日号]?)?", " ", text)
     text = re.sub(rf"{_NUMBER}\s*月(?:\s*{_NUMBER}\s*[日号])?", " ", text)
     text = re.sub(rf"{_NUMBER}\s*[日号]", " ", text)
     text = re.sub(rf"{_NUMBER}\s*(?:元|块|%|％|岁|周岁|天|年|行)", " ", text)
     text = re.sub(r"第\s*\d+", " ", text)
     text = re.sub(r"\d+\s*[./]\s*\d+", " ", text)
-    return _NOT_PEOPLE.sub(" ", text)
+    return _NOT_PEOPLE.sub(" ", text)  # again: "N个月" once the dates are gone
 
 
 def _pairs(text: str, before: bool) -> tuple[dict[str, int], set[int]]:
@@ -588,7 +618,7 @@ _NO = re.compile(
     r"还没有?|忘了|忘记了?|错了?)"
 )
 _YES = re.compile(
-    r"^(是的?|对的?|对呀|对啊|好的?|好滴|好嘞|要|有的?|嗯+|恩+|en|可以|行|成|中|确认|确定|同意|"
+    r"^(是的?|是滴|对的?|对滴|对呀|对啊|好的?|好滴|好嘞|要|有的?|嗯+|恩+|en|可以|行|成|中|确认|确定|同意|"
     r"yes|y|ok|okay|没问题|没错|当然|已经?|go|继续|下一步|是啊|正确)"
 )
 
@@ -601,7 +631,7 @@ def extract_yes_no(text: str) -> bool | None:
     """Yes or no in all common forms: 对 / 好的 / 行 / 可以 / 嗯 / 没问题 / 是的 / 有, and
     不对 / 不行 / 不是 / 没有 / 不要 / 忘了."""
     text = normalize_text(text).lower().strip("。.!！~～ ,，")
-    text = re.sub(r"^(嗯+|恩+|哦+|噢|额+|呃+)[,，。\s]*(?=\S)", "", text)
+    text = re.sub(r"^(嗯+|恩+|哦+|噢|额+|呃+)[,，。\s]*(?=\S{2})", "", text)
     if _FINE.search(text) and not _NOT_FINE.search(text):
         return True
     if _NO.match(text):

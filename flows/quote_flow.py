@@ -36,10 +36,14 @@ MAX_PEOPLE = 100_000
 _WORK_OUT = re.compile(
     r"测算|算一下|算算|帮我算|报价|报个价|算保费|算下|估算|估一下|测一下|测下|算个"
 )
+_ASK_MONEY = re.compile(r"多少钱|交多少|要多少|缴多少|几块钱|保费多少|费用多少")
 _MONEY = re.compile(r"保费|保险费|费用|多少钱|交多少|要多少|缴多少|价|钱")
 _PER_PERSON = re.compile(
     r"(多少钱|多少|几块|价格)\s*(一|每)\s*个?\s*人|(一|每)\s*个?\s*人\s*(要|得)?\s*(多少|几块|交多少)"
 )
+_EARLIEST = re.compile(r"最早|最快|尽快|越快越好|越早越好|马上|立即|立刻|最近的那天")
+_RULE = re.compile(r"吗[?？!！。\s]*$|能不能|可不可以|是不是|能否|可以吗")
+"""A question about the rules ("没社保的能买A1吗"), for the knowledge base."""
 _HOW = re.compile(r"怎么|如何|规则|标准|方法|公式")
 
 PLANS, PEOPLE, START = "plans", "people", "start"
@@ -50,12 +54,14 @@ def wants_quote(text: str) -> bool:
     with plans or with asking for the money, or asking to work the premium out. "A0多少钱"
     and "保费怎么算" are knowledge-base questions, not quotes."""
     text = normalize_text(text)
-    if _PER_PERSON.search(text):
+    if _PER_PERSON.search(text) or _RULE.search(text):
         return False  # "A1多少钱一个人": the price of a plan, a knowledge-base question
     has_count = extract_head_count(text) is not None
     if extract_plans(text) is None:
         if has_count and _MONEY.search(text):
             return True
+        if find_date(text, dt.date.today()) and _ASK_MONEY.search(text):
+            return True  # "8月15号起保 要交多少"
         return bool(_WORK_OUT.search(text) and _MONEY.search(text)) and not _HOW.search(text)
     return has_count or bool(_WORK_OUT.search(text))
 
@@ -124,7 +130,9 @@ def _start(text: str, ctx: FlowContext) -> str | None:
     """The coverage start: a date said as the start (起保), or the day after a submission
     date (提交); "集中参保" while its window is open. Starts already gone are refused."""
     now = _earliest(ctx.today)
-    if re.fullmatch(r"\s*(选|按|走)?集中参保.{0,6}", normalize_text(text)):
+    if _EARLIEST.search(normalize_text(text)) and now is not None:
+        return now[2].isoformat()  # "最早能从哪天开始保", "越快越好"
+    if re.fullmatch(r"\s*(选|按|走|就)?(集中参保|集中)(的|办理)?.{0,6}", normalize_text(text)):
         if now is not None and now[1] is Mode.CENTRALIZED:
             return now[2].isoformat()
         day = now[0].coverage.start if now else latest_policy_year().coverage.start

@@ -848,15 +848,25 @@ def check_unit(
                 "新参保单位无论社保参保比例多少都要上传，表上须显示社保缴费总人数。",
             )
         )
-    if ratio_required and ratio is not None and not ratio.passes:
+    # With last year's count unknown, a failing ratio matters only if the change turns out
+    # to exceed the tolerance: the statement is then needed, and said so.
+    if ratio_required is not False and ratio is not None and not ratio.passes:
         shown = "无法计算" if ratio.ratio is None else percent(ratio.ratio)
         reason = f"社保参保比例{shown}不符合要求" + (
             f"（{limits.small_unit_max_people}人及以下的单位须达到100%）"
             if ratio.small_unit
             else f"（须在{band}之间）"
         )
+        if ratio_required is None:
+            reason = f"如人数比上年度增减超过±{tolerance}，{reason}"
         if not new_unit:
-            attachments.append(Attachment(SEALED_STATEMENT, f"{reason}，续保单位须说明原因。"))
+            attachments.append(
+                Attachment(
+                    SEALED_STATEMENT,
+                    f"{reason}，续保单位须说明原因。",
+                    conditional=ratio_required is None,
+                )
+            )
         attachments.extend(
             Attachment(name, f"如{situation}，按实际情况上传此件。", conditional=True)
             for name, situation in SUPPORTING_DOCUMENTS

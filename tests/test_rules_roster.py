@@ -417,6 +417,14 @@ def test_a_new_unit_outside_the_ratio_adds_supporting_documents_but_no_sealed_st
     assert len(names) > 1
 
 
+def test_unknown_last_year_and_a_failing_ratio_name_the_statement_as_conditional():
+    result = unit(12, si_payers=17)
+    assert result.passes is None
+    [statement, *supporting] = result.attachments
+    assert statement.name == "加盖公章的情况说明" and statement.conditional
+    assert "±10%" in statement.reason and supporting
+
+
 def test_without_figures_the_unit_check_says_what_is_missing():
     result = unit(30)
     assert result.passes is None and result.change is None and result.ratio is None

@@ -262,7 +262,9 @@ _ROW_NUMBER = re.compile(r"(?<!\d)\d{1,5}(?!\d)")
 _REMOVE = r"删|移除|去掉|不要|剔除|去除"
 _IN_SERVICE = r"设为在职|设置在职|设成在职|改为在职|改成在职|算在职|是在职|有社保|改成是|改为是"
 _KEEP = r"保留|缴金|在缴|确认|留下|留着|不删|别删|不要删"
-_ACTION = re.compile(f"{_REMOVE}|{_IN_SERVICE}|{_KEEP}")
+_NOT_REMOVE = r"不要删|别删|不删|不用删|留着|留下"
+_ACTION = re.compile(f"{_NOT_REMOVE}|{_REMOVE}|{_IN_SERVICE}|{_KEEP}")
+_ACTION_KINDS = (_REMOVE, _IN_SERVICE, _KEEP)
 
 
 _DROP_PROBLEMS = (
@@ -299,8 +301,13 @@ def _fix(text: str, ctx: FlowContext) -> str | None:
         return None  # "继续参保": the engine says where we are
     done: list[str] = []
     ctx.scratch["fixed"] = done
-    if text == "drop-problems" or (
-        re.search(_DROP_PROBLEMS, text) and not re.search(r"\d|第\s*[一二三四五六七八九十]", text)
+    if (
+        text == "drop-problems"
+        or (
+            re.search(_DROP_PROBLEMS, text)
+            and not re.search(r"\d|第\s*[一二三四五六七八九十]", text)
+        )
+        or re.fullmatch(r"(那就)?(都|全部|全)(删|删掉|删了|删除|去掉|不要)(了|吧|掉)*", text)
     ):
         _remove(ctx, [row for row, _ in _problems(ctx)], done)
         return "changed"
@@ -323,6 +330,31 @@ def _fix(text: str, ctx: FlowContext) -> str | None:
     if re.search(r"\d{15,}", text):
         # A new ID number typed in chat: it belongs in the file, checked with its row.
         raise Invalid(say("enroll_fix_id_in_chat"))
+    clauses = _action_clauses(text)
+    if len(clauses) > 1:  # "老孙保留小吴删掉": each instruction for its own rows
+        for clause in clauses:
+            if _apply_to_rows(clause, ctx, done) is None:
+                raise Invalid(say("enroll_fix_what_of", clause=clause))
+        return "changed"
+    return _apply_to_rows(text, ctx, done)
+
+
+def _action_clauses(text: str) -> list[str]:
+    """A message cut into one instruction each: at punctuation, and where two kinds of
+    instruction meet ("老孙保留小吴删掉", "保留第3行删除第5行")."""
+    clauses = []
+    for part in filter(None, re.split(r"[,，;；。\s]+", text)):
+        probe = re.sub(_NOT_REMOVE, "保留", part)  # "不要删" is one instruction: keep
+        if sum(bool(re.search(kind, probe)) for kind in _ACTION_KINDS) < 2:
+            clauses.append(part)
+        elif _ACTION.match(part):  # the action first: cut before each action
+            clauses += [c for c in re.split(f"(?=(?:{_ACTION.pattern}))", part) if c]
+        else:  # the rows first: cut after each action
+            clauses += re.findall(rf".+?(?:{_ACTION.pattern})(?:掉|了|吧)*", part)
+    return [c for c in clauses if _ACTION.search(c)]
+
+
+def _apply_to_rows(text: str, ctx: FlowContext, done: list[str]) -> str | None:
     rows = _rows_named(text, ctx) if not re.search(r"行", text) else _row_numbers(text)
     if rows is None:
         return None  # not about rows: perhaps a question, answered in place
@@ -332,12 +364,12 @@ def _fix(text: str, ctx: FlowContext) -> str | None:
     unknown = [r for r in rows if r not in known]
     if unknown:
         raise Invalid(say("enroll_fix_unknown_row", rows="、".join(map(str, unknown))))
-    if re.search(_REMOVE, text):
+    if re.search(_NOT_REMOVE, text) or (re.search(_KEEP, text) and not re.search(_REMOVE, text)):
+        _keep(ctx, rows, done)
+    elif re.search(_REMOVE, text):
         _remove(ctx, rows, done)
     elif re.search(_IN_SERVICE, text):
         _set_in_service(ctx, rows, done)
-    elif re.search(_KEEP, text):
-        _keep(ctx, rows, done)
     else:
         raise Invalid(say("enroll_fix_what", rows="、".join(map(str, rows))))
     return "changed"
@@ -404,7 +436,7 @@ def _after_fix(ctx: FlowContext) -> str:
 
 _UNKNOWN = re.compile(
     r"不.{0,2}清楚|不知道|不晓得|不记得|记不清|记不得|忘了|没印象|不确定|没数|查不到"
-    r"|没参保|没有参保|没参加|第一年|第一次|新单位|没有?$"
+    r"|没参保|没有参保|没参加|没办过|没有办|第一年|第一次|头一回|头一次|首次|新单位|没有?$"
 )
 _SAME = re.compile(r"(跟|和|与)今年(的)?(一样|相同|差不多)|一样多|没变")
 
@@ -430,7 +462,7 @@ def _count(text: str, ctx: FlowContext) -> int | None:
 
 def prefill_counts(text: str, ctx: FlowContext) -> None:
     """ "去年10个，交社保的8个": last year's count and the social-insurance payers at once."""
-    if ctx.turn.state.step not in (LAST_YEAR, SI_PAYERS):
+    if ctx.turn.state.step not in (LAST_YEAR, SI_PAYERS) or QUESTION.search(text):
         return
     for clause in re.split(r"[,，。;；\s]+", normalize_text(text)):
         slot = LAST_YEAR if "去年" in clause else SI_PAYERS if "社保" in clause else None

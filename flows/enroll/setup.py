@@ -302,7 +302,8 @@ _UNIT_LEAD = re.compile(
     r"^.*?(?:写错了?|错了|不对|改成|改为|更正为|应该是)[,，:：\s]*(?:应该)?(?:是|为|叫)?"
 )
 _UNIT_SAID = re.compile(
-    r"^(?:我们|我司|本|咱们)?(?:的)?(?:单位|公司|企业)?的?(?:名称|名字|全称|名)?(?:是|叫|为|[:：])\s*"
+    r"^(?:我们|我司|本|咱们)?(?:的)?(?:单位|公司|企业)?的?(?:名称|名字|全称|名)?(?:就)?"
+    r"(?:是|叫|叫做|为|[:：])\s*"
 )
 
 
@@ -329,6 +330,7 @@ def _unit(text: str, ctx: FlowContext) -> str | None:
     if not _names_unit(name) and (extract_plans(name) or _NOT_A_NAME.search(name)):
         return None  # a request ("报个价 8个人 A0 B0 C0"), not the unit's name
     name = _UNIT_SAID.sub("", _UNIT_LEAD.sub("", name, count=1), count=1).strip(" 。.，,")
+    name = re.sub(r"[吧啊呀哈哦]+$", "", name)
     low, high = UNIT_NAME_CHARS
     if not low <= len(name) <= high or not re.search(r"[\u4e00-\u9fffA-Za-z]", name):
         raise Invalid(say("enroll_unit_bad"))

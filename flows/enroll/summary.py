@@ -76,6 +76,7 @@ async def _summary(ctx: FlowContext) -> list[Reply]:
     text = "\n\n".join([head, render_quote(quote), dates, money])
     checklist = say("enroll_checklist", steps=_checklist(ctx, quote, deadline))
     files = _files(ctx, quote, deadline)
+    again = "quote" in ctx.slots  # a summary redone after a change of plans or dates
     ctx.slots["quote"] = quote_json(quote)  # the draft keeps what was quoted
     ctx.slots.pop(SEALED, None)  # the full rows are no longer needed: drop them
     ctx.slots.pop(ERROR_NAMES, None)
@@ -84,7 +85,8 @@ async def _summary(ctx: FlowContext) -> list[Reply]:
         Choice(say("menu_label"), "cmd:start"),
     )
     if files is None:
-        return [Reply(text), Reply(checklist + "\n" + say("enroll_sealed_lost"), choices)]
+        lost = say("enroll_files_sent_before" if again else "enroll_sealed_lost")
+        return [Reply(text), Reply(f"{checklist}\n{lost}", choices)]
     caption = say("enroll_files", people=sum(counts_of(ctx).values()))
     return [Reply(text), Reply(f"{checklist}\n{caption}", choices, files)]
 
