@@ -80,9 +80,20 @@ def _show_submitted(value: str, ctx: FlowContext) -> str:
 def waiting_lines(
     period: CoveragePeriod, policy: PolicyYear, series: Collection[Series] | None = None
 ) -> list[dict[str, object]]:
-    """Each series' waiting period as the texts show it (only ``series`` if given)."""
+    """Each series' waiting period as the texts show it (only ``series`` if given); one
+    that ends after the coverage period (a start in the year's last weeks) says so."""
     return [
-        {"name": w.series_name, "days": w.days, "first": cn_date(w.covered_from), "note": w.note}
+        {
+            "text": say(
+                "waiting_line",
+                name=w.series_name,
+                days=w.days,
+                first=cn_date(w.covered_from),
+                note=w.note,
+                beyond=w.covered_from > period.end,
+                end=cn_date(period.end),
+            )
+        }
         for w in waiting_periods(period, policy)
         if series is None or w.series in series
     ]

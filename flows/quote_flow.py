@@ -183,7 +183,14 @@ def _start_question(ctx: FlowContext) -> str:
     now = _earliest(ctx.today)
     centralized = now is not None and now[1] is Mode.CENTRALIZED
     earliest = cn_date(now[2]) if now else ""
-    return say("quote_ask_start", centralized=centralized, earliest=earliest)
+    closed = ""
+    if now is None:  # today is in no policy year: say so before asking for a date
+        try:
+            mode_on(ctx.today)
+            coverage_period(ctx.today)
+        except NoPolicyData as exc:
+            closed = exc.message
+    return say("quote_ask_start", centralized=centralized, earliest=earliest, closed=closed)
 
 
 async def _result(ctx: FlowContext) -> list[Reply]:
