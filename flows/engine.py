@@ -191,11 +191,21 @@ class Engine:
             if replies is not None:
                 turn.count("answer")
                 return replies
-        answer = self.faq.ask(text, intents=True)
+        answer = self._ask(text)
         if answer.intent in self._flows and answer.intent is not None:
             lent = self._lent(turn, ctx, answer.intent)
             return await self._start(turn, answer.intent, ctx, text, slots=lent)
         return self._faq(turn, text, answer)
+
+    def _ask(self, text: str) -> Answer:
+        """Entries and intents ranked together; when neither is sure, the entries alone may
+        be (a flow's request close behind must not turn a known answer into a choice)."""
+        answer = self.faq.ask(text, intents=True)
+        if answer.status != "answer":
+            entries_only = self.faq.ask(text)
+            if entries_only.status == "answer":
+                return entries_only
+        return answer
 
     def _lent(self, turn: Turn, ctx: FlowContext, name: str) -> dict[str, object] | None:
         """What the flow that just finished lends the next one (a coverage answer's start
@@ -413,7 +423,7 @@ class Engine:
             if replies is not None:
                 turn.count("answer")
                 return [*replies, *self._pending_prompt(turn, ctx, again=True)]
-        answer = self.faq.ask(text, intents=True)
+        answer = self._ask(text)
         other = self._requested(text) or answer.intent
         if other in self._flows and other is not None and other != state.flow:
             return await self._beside(turn, ctx, other, text)
@@ -657,7 +667,8 @@ _ASKS_RULE = re.compile(r"吗[?？!！。\s]*$|能不能|可不可以|是不是|
 _RESUME = re.compile(r"^(继续|接着)(办|弄|来|做|填|吧)*(吧|了)?$|(继续|接着)(刚才|上次|之前)")
 
 _FOLLOW_UP = re.compile(
-    r"^(那|那么|要是|如果|假如|假设|换|改|再|去掉|加上|不对)|呢|的话|再算|重新算|算一下|换成|改成"
+    r"^(那|那么|要是|如果|假如|假设|换|改|再|去掉|加上|加一个|加个|不对)|呢|的话|再算|重新算|算一下|换成|改成"
+    r"|看看"
     r"|去掉|加上|多少钱|交多少|要多少"
 )
 """Words of a follow-up on a result, which a question may carry ("要是7月5号才交呢")."""

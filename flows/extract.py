@@ -63,7 +63,7 @@ def cn_int(token: str) -> int | None:
 
 CORRECTION = re.compile(
     r"不对|错了|说错|搞错|写错|打错|弄错|输错|更正|纠正|改成|改为|改到|换成|换为|修改|改一下"
-    r"|重新选|重选|改选|^不是.+是"
+    r"|重新选|重选|改选|不是.+是"
 )
 """Words that say the message changes an earlier answer rather than answering anew."""
 
@@ -80,7 +80,7 @@ def retracts(text: str) -> bool:
     )
 
 
-_NOT_BUT = re.compile(r"^\s*不是(?P<old>.+?)[,，、\s]*(?:而|应该)?是(?P<new>.+)$")
+_NOT_BUT = re.compile(r"^(?P<head>.*?)不是(?P<old>.+?)[,，、\s]*(?:而|应该)?是(?P<new>.+)$")
 _BUT_NOT = re.compile(r"^(?:是)?(?P<new>.+?)[,，、\s]+(?:而)?不是(?P<old>.+)$")
 
 
@@ -88,7 +88,9 @@ def strip_correction(text: str) -> str:
     """ "不对，是10个人" -> "10个人", "不是8个是9个" -> "9个": the new value without the
     words that mark a fix (nor the old value it replaces)."""
     text = normalize_text(text)
-    if m := _NOT_BUT.match(text) or _BUT_NOT.match(text):
+    if m := _NOT_BUT.match(text):  # "人数不是5 是15": the slot's name stays with the value
+        return (m.group("head") + m.group("new")).strip()
+    if m := _BUT_NOT.match(text):
         return m.group("new").strip()
     return _LEADING_CORRECTION.sub("", text, count=1).strip()
 
@@ -623,7 +625,9 @@ _YES = re.compile(
 )
 
 
-_FINE = re.compile(r"没问题|没毛病|没错|不错|下一步|^继续|可以了|好了$|^就这样")
+_FINE = re.compile(
+    r"没问题|没啥问题|没什么问题|没毛病|没错|不错|下一步|^继续|可以了|好了$|^就这样|往下走|继续走|接着走"
+)
 _NOT_FINE = re.compile(r"有问题|不对|不行|不可以|不好")
 
 

@@ -16,7 +16,7 @@ from flows.messages import Choice
 from flows.storage import PersonClaim
 from flows.texts import say
 from flows.vault import Vault
-from rules.dates import Mode, add_working_days, coverage_period
+from rules.dates import Mode, add_working_days, coverage_period, mode_on
 from rules.errors import CalendarUnavailable
 from rules.fmt import cn_date
 from rules.ids import DocType, Sex
@@ -50,6 +50,7 @@ _ENROLL_WANT = r"我要|我想|想|要|帮我|帮忙|给|开始|继续|接着|�
 _ENROLL_ASK = re.compile(
     rf"(帮我|帮忙|给我|我要|我们要)(办|弄|搞|操作)|({_ENROLL_OBJECT}).{{0,10}}(继续|接着)"
     rf"|({_ENROLL_OBJECT}).{{0,8}}(想|要)\S{{0,4}}(办|弄|参加)"
+    r"|办一下|办理一下|报个?名|走一遍|走个流程|带我|带着我|帮我们办|给我们办"
 )
 
 
@@ -75,7 +76,8 @@ def policy_of(ctx: FlowContext) -> PolicyYear:
 
 
 def mode_of(ctx: FlowContext) -> Mode:
-    return Mode(ctx.slots[MODE])
+    """The enrollment mode the introduction settled (or today's, before it has run)."""
+    return Mode(ctx.slots[MODE]) if MODE in ctx.slots else mode_on(ctx.today)[1]
 
 
 def submitted_on(ctx: FlowContext) -> dt.date:

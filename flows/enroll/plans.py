@@ -60,7 +60,7 @@ _SERIES_WORDS = {
     "B": r"[Bb]\s*系列|重疾|重病|特种重病",
     "C": r"[Cc]\s*系列|意外",
 }
-_NONE = r"不要|不用|不选|不参加|不买|跳过|算了|免了|去掉"
+_NONE = r"不要|不用|不需要|不考虑|不选|不参加|不买|跳过|算了|免了|去掉"
 
 
 def _series_plan(series: Series) -> Callable[[str, FlowContext], list[str] | None]:

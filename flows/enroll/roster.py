@@ -315,7 +315,8 @@ def _fix(text: str, ctx: FlowContext) -> str | None:
         text == "done"
         or extract_yes_no(text) is True
         or re.fullmatch(
-            r".{0,8}(下一步|下一部|下一布|继续|没问题|好了|可以了|完成|都改好了).{0,4}", text
+            r".{0,8}(下一步|下一部|下一布|继续|没问题|好了|可以了|完成|都改好了|往下走).{0,4}",
+            text,
         )
     ):
         if _problems(ctx):

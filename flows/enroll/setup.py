@@ -185,7 +185,7 @@ async def _submit_set(ctx: FlowContext) -> list[Reply]:
 _account = answer_extractor(
     [
         ("forgot", r"忘|找回|不记得|记不得|记不清|想不起|登不上|登录不了|进不去|重置|密码"),
-        ("no", r"^(没|无|还没|不)|没有账号|没注册|未注册"),
+        ("no", r"^(没|无|还没|不)|没有账号|没注册|未注册|还没有?|没有$|新成立|刚成立"),
         ("yes", r"^(有|是|能|可以|对|嗯|已)|能登|注册过|申工通"),
     ]
 )
@@ -194,13 +194,17 @@ _CODE_TEXT = r"[A-Za-z0-9]{6,}"
 _code = answer_extractor(
     [
         ("forgot", r"忘|不记得|记不得|记不清|想不起|查不到|找不到|不知道"),
-        ("no", r"^(没|无|还没|不)|新单位|没申请|第一次|没有?(参保)?编码|没有?申请过"),
+        (
+            "no",
+            r"^(没|无|还没|不)|新单位|没申请|第一次|没有?(参保)?编码|没有?申请过|还没有?|没有$"
+            r"|新成立|刚成立|新注册",
+        ),
         ("yes", rf"^(有|是|对|嗯|已|记得)|{_CODE_TEXT}"),
     ]
 )
 _operator = answer_extractor(
     [
-        ("no", r"^(没|无|还没|不|未)|没填|没有填|没弄|没搞"),
+        ("no", r"^(没|无|还没|不|未)|没填|没有填|没弄|没搞|还没|没有$"),
         ("yes", r"^(填过|填了|已|是|有|对|嗯|好|弄好|搞定)|填好|完善|弄好了|搞定了"),
     ]
 )
@@ -405,3 +409,19 @@ def prefill_fixed(text: str, ctx: FlowContext) -> None:
     answer that the unit joined it."""
     if ctx.turn.state.step in (JOINED, FIXED):
         _fill_fixed(text, ctx)
+
+
+def prefill_submit(text: str, ctx: FlowContext) -> None:
+    """ "打算6月25号交名单" in the request that starts the enrollment: the submission date."""
+    if ctx.turn.state.step != "intro" or SUBMIT in ctx.slots:
+        return
+    try:
+        coverage_period(ctx.today)
+    except NoPolicyData:
+        return  # the introduction says there is nothing to enroll into
+    try:
+        value = _submit(text, ctx)
+    except Invalid:
+        return  # asked in its turn, with the reason then
+    if value is not None:
+        ctx.slots[SUBMIT] = value
