@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from faq.answer import Answer, FaqService
-from flows.extract import CORRECTION, QUESTION, retracts, strip_correction
+from flows.extract import CORRECTION, QUESTION, RULE_QUESTION, retracts, strip_correction
 from flows.flow import Flow, FlowContext, Invalid, Progress, Step
 from flows.messages import Choice, Incoming, Reply
 from flows.storage import ConversationState, Storage, Turn
@@ -381,7 +381,7 @@ class Engine:
         flow = self._flows[str(state.flow)].flow
         step = flow.steps[str(state.step)]
         assert step.extract is not None
-        if step.corrects is not None and _ASKS_RULE.search(text):
+        if step.corrects is not None and RULE_QUESTION.search(text):
             # "他们也能参加A0吗" at the head-count question: a question, not an answer
             return await self._aside(turn, ctx, step, text)
         if CORRECTION.search(text):
@@ -524,7 +524,7 @@ class Engine:
         state = turn.state
         if state.done not in self._flows or state.done is None:
             return None
-        if (QUESTION.search(text) and not _FOLLOW_UP.search(text)) or _ASKS_RULE.search(text):
+        if (QUESTION.search(text) and not _FOLLOW_UP.search(text)) or RULE_QUESTION.search(text):
             return None  # a question of its own ("没社保的能买A1吗"), not a new value
         flow = self._flows[state.done].flow
         value_text = strip_correction(text) or text
@@ -662,8 +662,6 @@ def _finish_flow(state: ConversationState) -> None:
     _leave_flow(state)
 
 
-_ASKS_RULE = re.compile(r"吗[?？!！。\s]*$|能不能|可不可以|是不是|是否|能否|行不行|有没有")
-"""A question about the rules ("没社保的能买A1吗"), which a typed answer never is."""
 _RESUME = re.compile(r"^(继续|接着)(办|弄|来|做|填|吧)*(吧|了)?$|(继续|接着)(刚才|上次|之前)")
 
 _FOLLOW_UP = re.compile(

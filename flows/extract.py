@@ -36,6 +36,11 @@ QUESTION = re.compile(
 )
 """Words that make a message a question rather than an answer to the one asked."""
 
+RULE_QUESTION = re.compile(
+    r"吗[?？!！。\s]*$|能不能|可不可以|是不是|是否|能否|行不行|有没有|可以吗"
+)
+"""A question about the rules ("没社保的能买A1吗"), which a typed answer never is."""
+
 
 def normalize_text(text: str) -> str:
     """Half-width, with the program's words where an input method gave homophones."""
@@ -573,10 +578,6 @@ def extract_date(text: str, today: dt.date, span: Span | None = None) -> dt.date
     return found.day if found else None
 
 
-def date_in_policy(day: dt.date, policy: PolicyYear) -> bool:
-    return policy.coverage.start <= day <= policy.coverage.end
-
-
 def policy_span(policy: PolicyYear) -> Span:
     """Where a date without a year is placed: from the centralized window to the year's end."""
     return policy.windows.centralized.open, policy.coverage.end
@@ -584,15 +585,6 @@ def policy_span(policy: PolicyYear) -> Span:
 
 def _bare_number(text: str) -> bool:
     return bool(re.fullmatch(r"\s*\d+(\.\d+)?\s*", normalize_text(text)))
-
-
-def extract_day(text: str, today: dt.date, span: Span | None = None) -> dt.date | None:
-    """Like ``extract_date``, but a bare number ("15", "20230715") is refused with how to
-    write a date, rather than read as nothing."""
-    day = extract_date(text, today, span)
-    if day is None and _bare_number(text):
-        raise Invalid(say("not_a_date", value=text.strip()))
-    return day
 
 
 def mention_within(

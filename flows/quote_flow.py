@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flows.extract import (
+    RULE_QUESTION,
     HeadCount,
     extract_head_count,
     extract_plan_edit,
@@ -42,8 +43,6 @@ _PER_PERSON = re.compile(
     r"(多少钱|多少|几块|价格)\s*(一|每)\s*个?\s*人|(一|每)\s*个?\s*人\s*(要|得)?\s*(多少|几块|交多少)"
 )
 _EARLIEST = re.compile(r"最早|最快|尽快|越快越好|越早越好|马上|立即|立刻|最近的那天")
-_RULE = re.compile(r"吗[?？!！。\s]*$|能不能|可不可以|是不是|能否|可以吗")
-"""A question about the rules ("没社保的能买A1吗"), for the knowledge base."""
 _HOW = re.compile(r"怎么|如何|规则|标准|方法|公式")
 
 PLANS, PEOPLE, START = "plans", "people", "start"
@@ -54,7 +53,7 @@ def wants_quote(text: str) -> bool:
     with plans or with asking for the money, or asking to work the premium out. "A0多少钱"
     and "保费怎么算" are knowledge-base questions, not quotes."""
     text = normalize_text(text)
-    if _PER_PERSON.search(text) or _RULE.search(text):
+    if _PER_PERSON.search(text) or RULE_QUESTION.search(text):
         return False  # "A1多少钱一个人": the price of a plan, a knowledge-base question
     has_count = extract_head_count(text) is not None
     if extract_plans(text) is None:
