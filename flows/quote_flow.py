@@ -35,7 +35,7 @@ from rules.premium import SelectionRefused, quote_unit
 
 MAX_PEOPLE = 100_000
 _WORK_OUT = re.compile(
-    r"测算|算一下|算算|帮我算|报价|报个价|算保费|算下|估算|估一下|测一下|测下|算个"
+    r"测算|算一下|算算|帮我算|报价|报个价|算保费|算下|估算|估一下|估个价|估价|测一下|测下|测个价|算个"
 )
 _ASK_MONEY = re.compile(r"多少钱|交多少|要多少|缴多少|几块钱|保费多少|费用多少")
 _MONEY = re.compile(r"保费|保险费|费用|多少钱|交多少|要多少|缴多少|价|钱")

@@ -18,6 +18,10 @@ TEXTS = [
     "保留第5行", "第4行设为在职", "删除张三", "A0 B0 C0", "A1 A2", "不选", "三个基本都要",
     "去年8人", "不清楚", "-5", "0", "99999999", "保费交到哪里", "/back", "/cancel", "/restart",
     "菜单", "人工", "/help", "😀😀😀", "第310101199001010011行", "x" * 3000, "",
+    "不对，是10个人", "提交日期改成7月20日", "去掉C0", "单位名称改成上海测试有限公司", "接着办",
+    "不是明天是后天", "A系列不要", "再加两个人", "8个人A0B0C0多少钱", "先到这吧",
+    "错号删掉老王保留",
+    "不对", "那重病什么时候能赔", "我要转人工", "名单没啥问题 往下走", "去年10个，交社保的8个",
 ]  # fmt: skip
 UPLOADS = [
     {"people": 3},
@@ -59,3 +63,25 @@ async def test_any_sequence_of_messages_gets_an_answer_and_never_an_error(today,
         replies = await bot.handle(message)
         assert replies and all(r.text.strip() for r in replies), (kind, value)
         offered = [c.value for r in replies for c in r.choices]
+
+
+CHAT = [
+    "算保费", "报价", "8个人A0B0C0多少钱", "帮我算下保费，12月1号起保，10个人", "职保3个非职保2个",
+    "0个有社保4个没有", "全部没社保", "下周五", "16号", "7.20", "7月8日", "集中参保", "最早",
+    "不对，是8个人", "改成从3月1日起保", "去掉C0", "再加上C0呢", "换成A0 B0 C0 A2再算一下",
+    "人数改成12个", "那10个人呢", "要是7月5号才交呢", "6月20号提交什么时候开始保", "对", "好的",
+    "那重病什么时候能赔", "状态是缴费凭证待上传，现在能干嘛", "那缴费凭证待审核呢",
+    "退休金每个月能拿多少",
+    "我要转人工", "起保日期和免责期", "批次状态怎么办", "/back", "/cancel", "菜单", "1", "2", "3",
+    "A1和A2能一起选吗", "再加两个人", "少一个人", "C0换成C1", "😀", "",
+]  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(today=st.sampled_from([dt.date(2023, 6, 20), dt.date(2023, 11, 10), dt.date(2025, 3, 1)]),
+       said=st.lists(st.sampled_from(CHAT), min_size=1, max_size=20))  # fmt: skip
+async def test_any_sequence_of_quote_coverage_and_status_messages_gets_an_answer(today, said):
+    bot, who = engine(MemoryStorage(), today), key()
+    for words in said:
+        replies = await bot.handle(text(who, words))
+        assert replies and all(r.text.strip() for r in replies), words

@@ -54,6 +54,14 @@ _ENROLL_ASK = re.compile(
 )
 
 
+_ENROLL_HOW = re.compile(
+    rf"(请问|你好|您好)?[,，\s]*(我们)?(单位|公司)?(要)?(怎么|怎样|如何|咋)(才能)?(办理?|去|来)?({_ENROLL_OBJECT})"
+    rf"(呢|啊)?[?？]?|(即时|集中)?({_ENROLL_OBJECT})(要|该)?(怎么|怎样|如何|咋)(操作|办理?|弄|搞|做)"
+    r"(呢|啊)?[?？]?"
+)
+"""How to enroll ("怎么参保", "参保怎么操作"): the guided enrollment is the answer."""
+
+
 def wants_enrollment(text: str) -> bool:
     """ "我要参保", "我们公司要办互助保障", "继续参保", "开始办理参保": not questions about it,
     unless the question also asks for it to be done ("…现在能办吗帮我办一下"). Requests in
@@ -61,7 +69,7 @@ def wants_enrollment(text: str) -> bool:
     text = normalize_text(text)
     if len(text) > 30 or not re.search(_ENROLL_OBJECT, text):
         return False
-    if _ENROLL_ASK.search(text):
+    if _ENROLL_ASK.search(text) or _ENROLL_HOW.fullmatch(text):
         return True
     return not QUESTION.search(text) and bool(
         re.search(rf"({_ENROLL_WANT}).{{0,12}}({_ENROLL_OBJECT})", text)
