@@ -356,10 +356,19 @@ def _pairs(text: str, before: bool) -> tuple[dict[str, int], set[int]]:
     return found, used
 
 
+VAGUE_COUNT = re.compile(
+    rf"{_NUMBER}\s*(?:来|多|几|余)\s*(?:个|名|位|人)|几十\s*(?:个|名|位|人)|{_NUMBER}\s*(?:个|名|位|人)?\s*(?:左右|上下|出头|不到)"
+    r"|[一二两三四五六七八九十]{2}\s*个人?(?=[^\d]|$)(?<=[一二两三四五六七八九][一二两三四五六七八九]个)"
+)
+"""A count said roughly ("二十来个", "十几个人", "20多个", "七八个"): never guessed."""
+
+
 def extract_head_count(text: str, bare_number: bool = False) -> HeadCount | None:
     """ "8个人" -> 8 in total; "5个有社保3个没有", "职保3个非职保2个" -> by category;
     "4个都没有社保" -> 0 and 4; "全部没社保" -> all of the known total. A bare "8" only
     when a count was asked."""
+    if VAGUE_COUNT.search(normalize_text(text)):
+        return None  # "十几个人": the flows ask for the exact number
     text = _scrub(normalize_text(text))
     for pattern, sign in ((_MORE, 1), (_LESS, -1)):
         if (m := pattern.search(text)) and not _SAID_TOTAL.search(text[m.end() :]):

@@ -9,6 +9,7 @@ from typing import Any
 
 from flows.extract import (
     RULE_QUESTION,
+    VAGUE_COUNT,
     HeadCount,
     extract_head_count,
     extract_plan_edit,
@@ -94,6 +95,8 @@ def _people(text: str, ctx: FlowContext) -> dict[str, int] | None:
         raise Invalid(say("quote_bad_people", max_people=MAX_PEOPLE))
     count = extract_head_count(text, bare_number=True)
     if count is None:
+        if VAGUE_COUNT.search(normalize_text(text)):
+            raise Invalid(say("vague_count"))
         return None
     previous = ctx.slots.get(PEOPLE)
     split = count.resolve((previous["zhibao"], previous["non_zhibao"]) if previous else None)

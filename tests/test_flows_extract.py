@@ -113,6 +113,13 @@ def test_a_category_count_alone_keeps_the_earlier_total():
     assert count is not None and count.resolve(previous=(8, 0)) == (5, 3)
 
 
+@pytest.mark.parametrize(
+    "said", ["二十来个", "十几个人", "20多个", "七八个", "三十左右", "十来个人"]
+)
+def test_a_rough_count_is_never_read_as_a_number(said):
+    assert extract_head_count(said, bare_number=True) is None
+
+
 def test_a_bare_number_counts_only_when_a_count_was_asked():
     assert extract_head_count("8") is None
     count = extract_head_count("8", bare_number=True)

@@ -49,6 +49,7 @@ from flows.enroll_files import (
 )
 from flows.extract import (
     QUESTION,
+    VAGUE_COUNT,
     cn_int,
     extract_count,
     extract_yes_no,
@@ -453,6 +454,8 @@ def _count(text: str, ctx: FlowContext) -> int | None:
         return -1
     if re.search(r"(?:^|[^\d])[-－负]\s*\d", text):
         raise Invalid(say("enroll_bad_count"))
+    if VAGUE_COUNT.search(text):
+        raise Invalid(say("vague_count"))
     value = extract_count(text)
     if value is None:
         return None
