@@ -282,7 +282,7 @@ _NON_SI = (
     r"没有(?:交|缴|上)?社保|没(?:交|缴|上)?社保|无社保|不交社保|不缴社保|非职保|不是职保|没(?:有)?职保"
     r"|没有参加社保|没参加社保|没参保社保|没有$|没有(?=[,，。.;；\s])"
 )
-_WITH_SI = r"有社保|交社保|缴社保|上社保|交了社保|缴了社保|参加社保|职保"
+_WITH_SI = r"有社保|交社保|缴社保|上社保|交了社保|缴了社保|参加社保|职保|社保的"
 _CATEGORY = re.compile(rf"(?P<non>{_NON_SI})|(?P<si>{_WITH_SI})")
 _PEOPLE_UNIT = r"(?:个|名|位)?\s*(?:人|员工|职工|同事|个人)?"
 _COUNT_BEFORE = re.compile(rf"{_NUMBER}\s*{_PEOPLE_UNIT}\s*(?:的)?\s*(?:都|全|是|均|也)*\s*$")
@@ -382,6 +382,9 @@ def extract_head_count(text: str, bare_number: bool = False) -> HeadCount | None
             return HeadCount(None, None, said)
     before, after = _pairs(text, before=True), _pairs(text, before=False)
     pairs, used = before if len(before[0]) >= len(after[0]) else after
+    if not (before[0].keys() & after[0].keys()) and not (before[1] & after[1]):
+        # "职保4个 剩下3个没社保": one category said each way round
+        pairs, used = {**before[0], **after[0]}, before[1] | after[1]
     total = None
     for m in _TOTAL.finditer(text):
         at = next(m.start(i) for i in range(1, 4) if m.group(i))

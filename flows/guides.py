@@ -218,6 +218,9 @@ def find_status(text: str) -> str | None:
     text = re.sub(r"没通过|未通过|没有通过|没过", "不通过", normalize_text(text))
     if (found := lc.find(text)) is not None:
         return found
+    for name, status in lc.statuses.items():  # "凭证还没传"
+        if any(re.search(pattern, text) for pattern in status.said):
+            return name
     tails = {
         name: s.label[cut:]
         for name, s in lc.statuses.items()

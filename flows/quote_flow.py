@@ -44,6 +44,7 @@ _PER_PERSON = re.compile(
     r"(多少钱|多少|几块|价格)\s*(一|每)\s*个?\s*人|(一|每)\s*个?\s*人\s*(要|得)?\s*(多少|几块|交多少)"
 )
 _EARLIEST = re.compile(r"最早|最快|尽快|越快越好|越早越好|马上|立即|立刻|最近的那天")
+_ABOUT_PLAN = re.compile(r"什么|啥|怎么赔|区别|哪个好|哪些|包括|保障范围|管什么|管啥|是指")
 _HOW = re.compile(r"怎么|如何|规则|标准|方法|公式")
 
 PLANS, PEOPLE, START = "plans", "people", "start"
@@ -76,7 +77,10 @@ def _check_plans(plans: tuple[str, ...], ctx: FlowContext) -> tuple[str, ...]:
 
 
 def _plans(text: str, ctx: FlowContext) -> list[str] | None:
-    """Plans named anew, or an edit of those chosen ("去掉C0", "再加上A1")."""
+    """Plans named anew, or an edit of those chosen ("去掉C0", "再加上A1"); a question about
+    a plan ("A1是管什么的") is none."""
+    if _ABOUT_PLAN.search(normalize_text(text)):
+        return None
     edit = extract_plan_edit(text)
     if edit is None:
         return None

@@ -27,6 +27,8 @@ class Status(_Frozen):
     meaning: str
     actions: tuple[Transition, ...]
     waits_for: str | None = None
+    said: tuple[str, ...] = ()
+    """Patterns of how handlers describe the status without its label ("凭证还没传")."""
 
 
 class Action(_Frozen):

@@ -49,8 +49,9 @@ _ENROLL_OBJECT = r"参.?保|投保|续保|加保|互助保障|互保|上保险|�
 _ENROLL_WANT = r"我要|我想|想|要|帮我|帮忙|给|开始|继续|接着|办理?|参加|加入"
 _ENROLL_ASK = re.compile(
     rf"(帮我|帮忙|给我|我要|我们要)(办|弄|搞|操作)|({_ENROLL_OBJECT}).{{0,10}}(继续|接着)"
-    rf"|({_ENROLL_OBJECT}).{{0,8}}(想|要)\S{{0,4}}(办|弄|参加)"
+    rf"|({_ENROLL_OBJECT}).{{0,16}}(想|要)\S{{0,4}}(办|弄|参加)"
     r"|办一下|办理一下|报个?名|走一遍|走个流程|带我|带着我|帮我们办|给我们办"
+    r"|帮.{0,6}(弄|办|搞|操作)|给.{0,4}(上上|上一下|办上|加上)"
 )
 
 
@@ -67,7 +68,7 @@ def wants_enrollment(text: str) -> bool:
     unless the question also asks for it to be done ("…现在能办吗帮我办一下"). Requests in
     other words reach the flow through its intent examples."""
     text = normalize_text(text)
-    if len(text) > 30 or not re.search(_ENROLL_OBJECT, text):
+    if len(text) > 40 or not re.search(_ENROLL_OBJECT, text):
         return False
     if _ENROLL_ASK.search(text) or _ENROLL_HOW.fullmatch(text):
         return True
@@ -208,8 +209,8 @@ def answer_extractor(
         text = normalize_text(text)
         if text in values:
             return text
-        if QUESTION.search(text):
-            return None  # a side question, answered by the knowledge base
+        if QUESTION.search(re.sub(r"^(没有?|还没|有|是)呢", "", text)):
+            return None  # a side question, answered by the knowledge base ("没呢…" is no)
         text = _TOPIC.sub("", text, count=1).replace("木有", "没有")
         if "yes" in values and re.search(r"没问题|没错|没毛病", text):
             return "yes"

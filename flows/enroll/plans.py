@@ -20,7 +20,13 @@ from flows.enroll.draft import (
     policy_of,
     start_of,
 )
-from flows.extract import QUESTION, extract_plans, normalize_text, plan_mentions
+from flows.extract import (
+    QUESTION,
+    extract_plan_edit,
+    extract_plans,
+    normalize_text,
+    plan_mentions,
+)
 from flows.flow import FlowContext, Invalid, Step
 from flows.messages import Choice, Reply
 from flows.quote_text import refusal_text
@@ -69,20 +75,30 @@ def _series_plan(series: Series) -> Callable[[str, FlowContext], list[str] | Non
         if QUESTION.search(text):
             return None  # "B1和B2有啥区别": a question, answered before asking again
         wanted, declined = plan_mentions(text)
-        mine = [c for c in wanted if c.startswith(series)]
+        edit = extract_plan_edit(text)
+        named = [*(edit.chosen or ()), *edit.add, *edit.remove] if edit else []
+        mine = []
+        if edit and any(c.startswith(series) for c in named):
+            # "A0 B0 C0 A1", "A那里再加个A3", "A0不用": this series' part of the edit, applied
+            # to what it holds ("再加" keeps A0).
+            current = ctx.slots.get(PLAN_SLOTS[series]) or []
+            mine = [c for c in edit.apply(current) if c.startswith(series)]
+            if not mine:
+                return []
         if not mine:
-            # "不选", "住院的不要", "A0不用": this series is left out; naming only other
-            # series' plans ("只要B0和C0") leaves it out too, and the prefill gives the
-            # others theirs. "B系列不要了" at another series' question is about B.
+            # "不选", "住院的不要": this series is left out; naming only later series' plans
+            # ("只要B0和C0" at A) leaves it out too, and the prefill gives them theirs.
+            # Naming an earlier series ("B系列不要了" at C) is about that series.
             own = _SERIES_WORDS[series]
+            later = SERIES[SERIES.index(series) + 1 :]
             others = [w for s, w in _SERIES_WORDS.items() if s != series]
             if re.search(rf"({own}).{{0,4}}({_NONE})|({_NONE}).{{0,4}}({own})", text):
                 return []
-            if any(d.startswith(series) for d in declined) or wanted:
+            if wanted and all(c[0] in later for c in wanted):
                 return []
-            if any(re.search(w, text) for w in others):
+            if wanted or declined or any(re.search(w, text) for w in others):
                 return None
-            skip = not declined and re.search(rf"{_NONE}|都不|^无|^没有|none", text)
+            skip = re.search(rf"{_NONE}|都不|^无|^没有|none", text)
             return [] if skip else None
         # The series on its own can break only the one-enhanced-plan rule.
         check = check_selection(mine, policy_of(ctx))
@@ -136,13 +152,21 @@ def prefill_plans(text: str, ctx: FlowContext) -> None:
     """Plan codes for several series in one message ("A0 B0 C0 A1") fill each series."""
     if ctx.turn.state.step not in PLAN_SLOTS.values():
         return
-    only = bool(_ONLY.search(normalize_text(text))) and extract_plans(text) is not None
+    said = normalize_text(text)
+    if QUESTION.search(said):
+        return  # "顺带问一下 4个人只要A0 B0多少": a quote asked aside, not the choice
+    scoped = any(re.search(words, said) for words in _SERIES_WORDS.values())
+    # "只要B0和C0": the series not named are left out, unless a series is named as the scope
+    # ("A系列就要个A0吧" is about A alone).
+    only = bool(_ONLY.search(said)) and extract_plans(said) is not None and not scoped
     for series in SERIES:
         try:
             value = _series_plan(series)(text, ctx)
         except Invalid as exc:
             ctx.slots[f"_{PLAN_SLOTS[series]}_error"] = exc.reason
             continue
+        if only and not value and series not in {c[0] for c in plan_mentions(said)[0]}:
+            value = []  # "只要A0跟C0": B is left out
         if value or (only and value is not None):
             ctx.slots[PLAN_SLOTS[series]] = value
 

@@ -413,7 +413,7 @@ def prefill_fixed(text: str, ctx: FlowContext) -> None:
 
 def prefill_submit(text: str, ctx: FlowContext) -> None:
     """ "打算6月25号交名单" in the request that starts the enrollment: the submission date."""
-    if ctx.turn.state.step != "intro" or SUBMIT in ctx.slots:
+    if ctx.turn.state.step not in ("intro", JOINED, FIXED) or SUBMIT in ctx.slots:
         return
     try:
         coverage_period(ctx.today)
