@@ -63,7 +63,7 @@ _COMMANDS = {
 _COMMAND_OF = {word: name for name, words in _COMMANDS.items() for word in words}
 _IN_SENTENCE = {
     "human": re.compile(
-        r"(转|找|要|接|问问?|联系|打|转接|跟|和|同)(个|一下|下|一个)?人工|人工客服|真人|有没有人工"
+        r"(转|找|要|接|问问?|联系|打|转接|跟|和|同|叫|喊)(个|一下|下|一个)?人工|人工客服|真人|有没有人工"
         r"|人工在吗|人工聊"
         r"|^人工服务$"
     ),

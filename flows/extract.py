@@ -218,7 +218,10 @@ def extract_plan_edit(text: str) -> PlanEdit | None:
     if _SET_WORDS.search(text) or (declined and not _ADD_WORDS.search(text)):
         if declined:
             return PlanEdit(add=wanted, remove=declined)
-        return PlanEdit(chosen=wanted, in_series=bool(re.search(r"换成|换为|改成|改为", text)))
+        in_series = bool(re.search(r"换成|换为|改成|改为", text)) and not re.search(
+            r"只要|只选|只参加|只买|就要|就选", text
+        )
+        return PlanEdit(chosen=wanted, in_series=in_series)
     if _ADD_WORDS.search(text):
         return PlanEdit(add=wanted, remove=declined)
     return PlanEdit(chosen=wanted)
@@ -303,7 +306,7 @@ _NOT_PEOPLE = re.compile(
     rf"|[哪几]\s*{_NUMBER}?\s*(?:个|位|名)"
 )
 _MORE = re.compile(
-    rf"^(?:那|那么)?\s*(?:再|又|还)?\s*(?:加|添|增加|多加|加上|多|新来了?|新进了?|少算了?|漏算了?|漏了)\s*(?:了)?\s*{_NUMBER}\s*(?:个|名|位)"
+    rf"^(?:那|那么)?\s*(?:再|又|还)?\s*(?:加|添|增加|多加|加上|多|新来了?|新进了?|少算了?|漏算了?|漏了|另外还有|另外|还有|外加)\s*(?:了)?\s*{_NUMBER}\s*(?:个|名|位)"
 )
 _LESS = re.compile(
     rf"^(?:那|那么)?\s*(?:再)?\s*(?:少|减|减少|减去|减掉|去掉|删掉|走了|离职了?|多算了?|多了)\s*(?:了)?\s*{_NUMBER}\s*(?:个|名|位)"
@@ -319,7 +322,7 @@ def _scrub(text: str) -> str:
     is a count: none."""
     text = re.sub(r"(?:一个人?|一位|一人)\s*(?:都|也)\s*没有?", "0个", text)
     text = _NOT_PEOPLE.sub(" ", text)  # before the codes go: "再加一个A1" needs its A1
-    text = _CODE.sub(" ", text)
+    text = _CODE.sub("码", text)  # a mark, so "A0加A1 四个人" does not read as "加四个"
     text = re.sub(r"一(?=共|起|下|般|样|直|定|次|回|些|点|会|切|旦|致|并|律|块|同)", " ", text)
     text = re.sub(r"\d{4}\s*[年./-]\s*\d{1,2}(?:\s*[月./-]\s*\d{1,2}\s*[日号]?)?", " ", text)
     text = re.sub(rf"{_NUMBER}\s*月(?:\s*{_NUMBER}\s*[日号])?", " ", text)

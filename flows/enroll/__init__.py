@@ -29,6 +29,7 @@ from rules.errors import NoPolicyData
 
 def _prefill(text: str, ctx: FlowContext) -> None:
     setup.prefill_submit(text, ctx)
+    setup.prefill_joined(text, ctx)
     setup.prefill_fixed(text, ctx)
     setup.prefill_prerequisites(text, ctx)
     roster.prefill_counts(text, ctx)

@@ -411,6 +411,27 @@ def prefill_fixed(text: str, ctx: FlowContext) -> None:
         _fill_fixed(text, ctx)
 
 
+_JOINED_NO = r"没参加|没有参加|未参加|没办|没有办|没来得及|错过|没赶上"
+_JOINED_YES = r"参加过|参加了|办过|办了"
+
+
+def prefill_joined(text: str, ctx: FlowContext) -> None:
+    """ "我要参保 没参加过集中的": whether the unit joined centralized enrollment, said with
+    the request (instant enrollment only; in the window the question is not asked)."""
+    said = normalize_text(text)
+    if ctx.turn.state.step != "intro" or "集中" not in said:
+        return
+    try:
+        if mode_of(ctx) is not Mode.INSTANT:
+            return
+    except NoPolicyData:
+        return
+    if re.search(_JOINED_NO, said):
+        ctx.slots[JOINED] = False
+    elif re.search(_JOINED_YES, said):
+        ctx.slots[JOINED] = True
+
+
 def prefill_submit(text: str, ctx: FlowContext) -> None:
     """ "打算6月25号交名单" in the request that starts the enrollment: the submission date."""
     if ctx.turn.state.step not in ("intro", JOINED, FIXED) or SUBMIT in ctx.slots:
