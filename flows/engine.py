@@ -446,15 +446,16 @@ class Engine:
         return [Reply(answer.text, choices), *self._pending_prompt(turn, ctx, again=True)]
 
     async def _beside(self, turn: Turn, ctx: FlowContext, name: str, text: str) -> list[Reply]:
-        """Another flow asked for in the middle of this one. If it finishes at once (a quote
-        with all its values) its result is shown and this flow's question asked again;
-        otherwise this flow is left (a resumable one parked) and the other one goes on."""
+        """Another flow asked for in the middle of this one. A resumable flow (the enrollment)
+        whose side request finishes at once (a quote with all its values) asks its question
+        again; otherwise this flow is left (a resumable one parked) and the other goes on, its
+        result then being what follow-ups refer to."""
         state = turn.state
         current = self._flows[str(state.flow)].flow
         lent = current.shares(ctx) if current.shares is not None else {}
         saved = (state.flow, state.step, state.slots, state.back, state.misses)
         replies = await self._start(turn, name, ctx, text, slots=lent)
-        if state.flow is None and current.resumable:
+        if state.flow is None and current.resumable:  # back to the enrollment's question
             state.parked.pop(current.name, None)
             state.flow, state.step, state.slots, state.back, state.misses = saved
             state.done = None
@@ -514,8 +515,7 @@ class Engine:
         steps_back = [b["step"] for b in state.back]
         if target.name not in steps_back:  # not reached yet: the pending question stands
             return [note, *self._pending_prompt(turn, ctx)]
-        if target.name in steps_back:
-            state.back = state.back[: steps_back.index(target.name)]
+        state.back = state.back[: steps_back.index(target.name)]
         state.step, state.misses = target.name, 0
         return [note, *await self._advance(turn, flow, ctx, replay=True)]
 
