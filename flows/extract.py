@@ -587,6 +587,15 @@ def _find_day(text: str, today: dt.date, span: Span | None) -> tuple[dt.date, in
     return None
 
 
+_ANY_DAY = dt.date(2000, 1, 15)
+"""A reference day in a 31-day month, for asking only whether a text names a date."""
+
+
+def mentions_date(text: str) -> bool:
+    """Whether ``text`` names a date at all, whatever today is (for choosing a flow)."""
+    return find_date(text, _ANY_DAY) is not None
+
+
 def extract_date(text: str, today: dt.date, span: Span | None = None) -> dt.date | None:
     """The date ``find_date`` reads, without its role."""
     found = find_date(text, today, span)

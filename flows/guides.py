@@ -9,8 +9,8 @@ from typing import Any
 
 from flows.extract import (
     extract_choice,
-    find_date,
     mention_within,
+    mentions_date,
     normalize_text,
     policy_span,
 )
@@ -41,8 +41,7 @@ _COVERAGE_WORDS = re.compile(
 
 def asks_coverage(text: str) -> bool:
     """ "我们7月15日提交名单，什么时候开始保？重疾多久后能赔？": a date and a coverage word."""
-    text = normalize_text(text)
-    return bool(_COVERAGE_WORDS.search(text)) and find_date(text, dt.date.today()) is not None
+    return asks_about_coverage(text) and mentions_date(text)
 
 
 def _span(today: dt.date) -> tuple[dt.date, dt.date] | None:

@@ -15,6 +15,7 @@ from flows.extract import (
     extract_plan_edit,
     extract_plans,
     find_date,
+    mentions_date,
     normalize_text,
     policy_span,
 )
@@ -61,7 +62,7 @@ def wants_quote(text: str) -> bool:
     if extract_plans(text) is None:
         if has_count and _MONEY.search(text):
             return True
-        if find_date(text, dt.date.today()) and _ASK_MONEY.search(text):
+        if mentions_date(text) and _ASK_MONEY.search(text):
             return True  # "8月15号起保 要交多少"
         return bool(_WORK_OUT.search(text) and _MONEY.search(text)) and not _HOW.search(text)
     return has_count or bool(_WORK_OUT.search(text))
