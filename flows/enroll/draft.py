@@ -211,7 +211,7 @@ def answer_extractor(
             return text
         if QUESTION.search(re.sub(r"^(没有?|还没|有|是)呢", "", text)):
             return None  # a side question, answered by the knowledge base ("没呢…" is no)
-        text = _TOPIC.sub("", text, count=1).replace("木有", "没有")
+        text = _TOPIC.sub("", text, count=1)
         if "yes" in values and re.search(r"没问题|没错|没毛病", text):
             return "yes"
         for value, pattern in patterns:
