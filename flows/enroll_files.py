@@ -12,11 +12,11 @@ from openpyxl.styles import Alignment, Font
 from flows.quote_text import TIER_LABELS
 from flows.roster_file import (
     RosterFile,
-    workbook_bytes,
     write_people,
     write_report,
     write_template,
 )
+from flows.xlsx_out import put, workbook_bytes
 from rules.fmt import cn_date, yuan
 from rules.people import CATEGORY_LABELS, Category
 from rules.policy import PolicyYear
@@ -86,8 +86,8 @@ def summary_workbook_bytes(
     rows += [("需上传附件", f"{name}：{reason}") for name, reason in attachments]
     rows.append(("说明", "按手册规则测算，最终以平台【保费详细】和平台状态为准。"))
     for r, (label, value) in enumerate(rows, start=1):
-        ws.cell(r, 1, label).font = _BOLD
-        ws.cell(r, 2, value).alignment = _WRAP
+        put(ws, r, 1, label).font = _BOLD
+        put(ws, r, 2, value).alignment = _WRAP
     ws.column_dimensions["A"].width = 22
     ws.column_dimensions["B"].width = 90
 
@@ -95,7 +95,7 @@ def summary_workbook_bytes(
     for c, title in enumerate(
         ("原行号", "姓名", "证件号码", "人员类别", "参加项目", "保费(元)"), 1
     ):
-        sheet.cell(1, c, title).font = _BOLD
+        put(sheet, 1, c, title).font = _BOLD
     for r, (row, name, masked, category) in enumerate(people, start=2):
         cat = per_category.get(category)
         values: tuple[object, ...] = (
@@ -107,7 +107,7 @@ def summary_workbook_bytes(
             float(cat.person.total) if cat else 0.0,
         )
         for c, cell in enumerate(values, start=1):
-            sheet.cell(r, c, cell)
+            put(sheet, r, c, cell)
     for letter, width in zip("ABCDEF", (8, 12, 22, 22, 24, 10), strict=True):
         sheet.column_dimensions[letter].width = width
     sheet.freeze_panes = "A2"

@@ -25,11 +25,11 @@ from pathlib import Path
 from typing import IO, Any
 
 import openpyxl
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from flows.xlsx_out import put
 from rules.fmt import cn_date
 from rules.ids import DocType, Sex
 from rules.people import CATEGORY_LABELS, Category
@@ -492,18 +492,6 @@ TEXT_FORMAT = "@"
 _SHEET_TITLE_BANNED = re.compile(r"[\\/?*\[\]:]")
 
 
-def _put(cell: Any, value: CellValue) -> None:
-    """Write a value as it was; text stays text (never turned into a formula)."""
-    if isinstance(value, str):
-        cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
-        cell.data_type = "s"
-    elif value is None or isinstance(value, int | float | dt.date | dt.time | dt.timedelta):
-        cell.value = value
-    else:
-        cell.value = str(value)
-        cell.data_type = "s"
-
-
 def _template_workbook(policy: PolicyYear, rows: int) -> tuple[Any, Any]:
     """A workbook laid out as the platform's import template, with ``rows`` data rows
     prepared (ID and phone columns as text, drop-down lists)."""
@@ -511,7 +499,7 @@ def _template_workbook(policy: PolicyYear, rows: int) -> tuple[Any, Any]:
     ws = workbook.active
     ws.title = ROSTER_SHEET
     for index, name in enumerate(TEMPLATE_FIELDS, start=1):
-        cell = ws.cell(1, index, name.template_header)
+        cell = put(ws, 1, index, name.template_header)
         cell.font = _BOLD
         cell.fill = _HEADER_FILL
         ws.column_dimensions[get_column_letter(index)].width = _WIDTHS[name]
@@ -569,7 +557,7 @@ def write_template(path: Target, *, policy: PolicyYear) -> None:
     guide = workbook.create_sheet(INSTRUCTIONS_SHEET)
     guide.column_dimensions["A"].width = 110
     for index, line in enumerate(_instructions(policy), start=1):
-        cell = guide.cell(index, 1, line)
+        cell = put(guide, index, 1, line)
         cell.alignment = _WRAP
         if index == 1:
             cell.font = Font(bold=True, size=14)
@@ -588,16 +576,9 @@ def write_people(target: Target, people: Sequence[Person], *, policy: PolicyYear
     workbook, ws = _template_workbook(policy, len(people))
     for index, person in enumerate(people, start=1):
         for column, value in enumerate(_clean_values(index, person), start=1):
-            _put(ws.cell(index + 1, column), value)
+            put(ws, index + 1, column, value)
     workbook.save(target)
     return len(people)
-
-
-def workbook_bytes(write: Callable[[IO[bytes]], object]) -> bytes:
-    """The bytes of a workbook written by ``write`` (for sending in chat)."""
-    buffer = io.BytesIO()
-    write(buffer)
-    return buffer.getvalue()
 
 
 def _clean_values(index: int, person: Person) -> list[str | int]:
@@ -642,7 +623,7 @@ def write_report(
     for r, values in enumerate(roster.cells, start=1):
         for c, value in enumerate(values, start=1):
             if value is not None:
-                _put(ws.cell(r, c), value)
+                put(ws, r, c, value)
     if id_column is not None:
         for r in range(roster.header_row + 1, len(roster.cells) + 1):
             cell = ws.cell(r, id_column + 1)
@@ -651,7 +632,7 @@ def write_report(
         ws.column_dimensions[get_column_letter(id_column + 1)].width = 22
     for c in range(1, width + 1):
         ws.cell(roster.header_row, c).font = _BOLD
-    note = ws.cell(roster.header_row, note_column, NOTE_HEADER)
+    note = put(ws, roster.header_row, note_column, NOTE_HEADER)
     note.font = _BOLD
     note.fill = _FILLS[Severity.ERROR]
     ws.column_dimensions[get_column_letter(note_column)].width = 80
@@ -673,8 +654,7 @@ def write_report(
                 # An error colour is never overwritten by a warning on the same cell.
                 if cell.fill != _FILLS[Severity.ERROR]:
                     cell.fill = _FILLS[finding.severity]
-        cell = ws.cell(row, note_column, "\n".join(_note(f) for f in findings))
-        cell.data_type = "s"
+        cell = put(ws, row, note_column, "\n".join(_note(f) for f in findings))
         cell.fill = _FILLS[worst]
         cell.alignment = _WRAP
 
@@ -683,20 +663,19 @@ def write_report(
     lines = summary_lines(roster, check, unit, as_of=as_of)
     lines += ["", "颜色说明：红色为必须改正的错误，黄色为需要确认的提醒。"]
     for index, line in enumerate(lines, start=1):
-        cell = summary.cell(index, 1)
-        _put(cell, line)
+        cell = put(summary, index, 1, line)
         cell.alignment = _WRAP
     summary.cell(1, 1).font = Font(bold=True, size=14)
 
     listing = workbook.create_sheet(FINDINGS_SHEET)
     for c, title in enumerate(("行号", "列", "代码", "级别", "问题说明"), start=1):
-        listing.cell(1, c, title).font = _BOLD
+        put(listing, 1, c, title).font = _BOLD
     for r, finding in enumerate(check.findings, start=2):
         level = "错误" if finding.severity is Severity.ERROR else "提醒"
         for c, value in enumerate(
             (finding.row, finding.column, str(finding.code), level, _note(finding)), start=1
         ):
-            _put(listing.cell(r, c), value)
+            put(listing, r, c, value)
         listing.cell(r, 4).fill = _FILLS[finding.severity]
     for letter, w in zip("ABCDE", (8, 14, 22, 8, 90), strict=True):
         listing.column_dimensions[letter].width = w

@@ -1,0 +1,42 @@
+"""The one way hubao puts a value into a workbook it writes.
+
+Names and unit names come from users: ``=HYPERLINK(...)`` or ``=cmd|' /C calc'!A0`` typed
+as a name must reach the file as the text it was, never as a live formula, and control
+characters (which Excel refuses, and openpyxl raises on) are dropped. Every writer (the
+template, the annotated report, the clean roster, the summary) goes through ``put``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from collections.abc import Callable
+from decimal import Decimal
+from typing import IO, Any
+
+# C0 controls except tab, newline and carriage return, DEL and the C1 block: Excel cannot
+# store the first group and shows the others as boxes.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_PLAIN = (int, float, dt.date, dt.time, dt.timedelta)
+
+
+def put(ws: Any, row: int, column: int, value: object) -> Any:
+    """Write ``value`` into cell (row, column) of ``ws`` and return the cell. Text is
+    stored as text whatever it starts with; numbers and dates as themselves."""
+    cell = ws.cell(row, column)
+    if value is None or (isinstance(value, _PLAIN) and not isinstance(value, str)):
+        cell.value = value
+    elif isinstance(value, Decimal):
+        cell.value = float(value)
+    else:
+        cell.value = _CONTROL.sub("", str(value))
+        cell.data_type = "s"  # openpyxl reads a leading "=" as a formula otherwise
+    return cell
+
+
+def workbook_bytes(write: Callable[[IO[bytes]], object]) -> bytes:
+    """The bytes of a workbook written by ``write`` (for sending in chat)."""
+    buffer = io.BytesIO()
+    write(buffer)
+    return buffer.getvalue()
