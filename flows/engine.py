@@ -60,6 +60,9 @@ _COMMANDS = {
     "human": ("/human", "人工", "转人工", "人工客服", "找人工"),
     "forget": ("/forget", "删除我的数据", "删除数据", "清除我的数据"),
 }
+_ALWAYS_OFFERED = frozenset({"cmd:start", "cmd:help", "cmd:human"})
+"""Buttons harmless in any state; erasing data or leaving a flow needs a fresh offer."""
+
 _COMMAND_OF = {word: name for name, words in _COMMANDS.items() for word in words}
 _IN_SENTENCE = {
     "human": re.compile(
@@ -151,6 +154,9 @@ class Engine:
         text = message.text.strip()
         if len(text) > MAX_TEXT_CHARS:
             return [Reply(say("too_long", chars=len(text), limit=MAX_TEXT_CHARS))]
+        if message.button is not None and not self._offered(turn.state, message.button):
+            # A forged or outdated press: buttons are accepted only as hubao offered them.
+            return [Reply(say("stale_button"), self._menu_choices())]
         button = message.button or self._numbered_choice(turn.state, text)
         if button:
             return await self._button(turn, button)
@@ -234,6 +240,18 @@ class Engine:
         exact = _plain(text).lower() in _COMMAND_OF
         return bool(step and step.literal and not exact and step.literal(text))
 
+    def _offered(self, state: ConversationState, value: str) -> bool:
+        """Offered in the last replies, or a press that only opens what the menu and the
+        knowledge base offer anyone (an old menu button still works)."""
+        if value in {c["value"] for c in state.choices}:
+            return True
+        kind, _, arg = value.partition(":")
+        if kind == "flow":
+            return arg in self._flows
+        if kind == "faq":
+            return arg in self.faq.kb.by_id
+        return value in _ALWAYS_OFFERED
+
     def _numbered_choice(self, state: ConversationState, text: str) -> str | None:
         """A choice picked by typing its number or its label ("换个组合再算")."""
         digits = unicodedata.normalize("NFKC", text).strip().rstrip(".。")
@@ -288,7 +306,7 @@ class Engine:
             if flow_name in self._flows:
                 kept = {k: v for k, v in turn.state.slots.items() if k != slot}
                 return await self._start(turn, flow_name, ctx, text="", slots=kept)
-        if kind == "cmd" and arg in _COMMANDS:
+        if kind == "cmd" and arg in _COMMANDS and arg != "forget":
             return await self._command(turn, arg, ctx)
         if kind == "v" and turn.state.flow and turn.state.step:
             return await self._continue(turn, ctx, arg)
