@@ -29,7 +29,7 @@ from faq.answer import Answer, FaqService
 from flows.extract import CORRECTION, QUESTION, RULE_QUESTION, retracts, strip_correction
 from flows.flow import Flow, FlowContext, Invalid, Progress, Step
 from flows.messages import Choice, Incoming, Reply
-from flows.storage import ConversationState, Storage, Turn
+from flows.storage import ConversationKey, ConversationState, Storage, Turn
 from flows.texts import say
 
 MAX_TEXT_CHARS = 2000
@@ -128,6 +128,7 @@ class Engine:
         ``progress`` lets a channel show a long step's progress (a big roster being checked)
         before the replies come."""
         forget = False
+        prepared = await self._prepare(message, progress) if message.file else None
         async with self.storage.turn(message.key, message.message_id) as turn:
             if turn.duplicate:
                 return []
@@ -137,7 +138,7 @@ class Engine:
                 forget = True
                 replies = [Reply(say("forgotten"))]
             else:
-                replies = await self._dispatch(turn, message, progress)
+                replies = await self._dispatch(turn, message, progress, prepared)
             for reply in replies:
                 turn.log("bot", reply.text, now)
             offered = [c for r in replies for c in r.choices]
@@ -146,10 +147,38 @@ class Engine:
             await self.storage.forget_user(message.key.channel, message.key.user_id)
         return replies
 
+    async def _prepare(self, message: Incoming, progress: Progress | None) -> object:
+        """A file's work done before the turn, on a snapshot of the conversation: the
+        pending step's ``prepare`` (None when the step takes no file or needs none)."""
+        snapshot = await self._snapshot(message.key)
+        state = snapshot.state
+        entry = self._flows.get(state.flow or "")
+        step = entry.flow.steps.get(state.step or "") if entry else None
+        if step is None or step.prepare is None or not step.accepts_files:
+            return None
+        ctx = self._context(snapshot, message)
+        ctx.progress = progress
+        return await step.prepare(ctx)
+
+    async def _snapshot(self, key: ConversationKey) -> Turn:
+        """The conversation as stored, read in a turn that is rolled back at once."""
+        found: list[Turn] = []
+        try:
+            async with self.storage.turn(key, None) as turn:
+                found.append(turn)
+                raise _Peeked
+        except _Peeked:
+            pass
+        return found[0]
+
     # --- dispatch ------------------------------------------------------------------------
 
     async def _dispatch(
-        self, turn: Turn, message: Incoming, progress: Progress | None = None
+        self,
+        turn: Turn,
+        message: Incoming,
+        progress: Progress | None = None,
+        prepared: object = None,
     ) -> list[Reply]:
         text = message.text.strip()
         if len(text) > MAX_TEXT_CHARS:
@@ -161,7 +190,7 @@ class Engine:
         if button:
             return await self._button(turn, button)
         ctx = self._context(turn, message)
-        ctx.progress = progress
+        ctx.progress, ctx.prepared = progress, prepared
         if message.file is not None:
             return await self._file(turn, ctx)
         if (command := command_of(text)) and not self._literal(turn.state, text):
@@ -667,6 +696,10 @@ class Engine:
                 return await self._continue(turn, ctx, "")
             return [Reply(say("file_not_now")), *self._pending_prompt(turn, ctx)]
         return [Reply(say("file_outside_flow"), self._menu_choices())]
+
+
+class _Peeked(Exception):
+    """Ends a snapshot's turn without saving anything."""
 
 
 def _leave_flow(state: ConversationState) -> None:

@@ -48,6 +48,8 @@ class FlowContext:
     """This turn's working objects (an uploaded workbook being checked); never persisted."""
     progress: Progress | None = None
     """Reports a long task's progress to the user while the turn runs (a channel's hook)."""
+    prepared: Any = None
+    """What the pending step's ``prepare`` made of this message's file before the turn."""
 
 
 Prompt = Callable[[FlowContext], Reply]
@@ -73,6 +75,11 @@ class Step:
     """Fallback buttons offered after repeated misses (besides those in the prompt)."""
     accepts_files: bool = False
     """The step takes an uploaded file as its answer (the roster)."""
+    prepare: Callable[[FlowContext], Awaitable[Any]] | None = None
+    """Work on an uploaded file that needs no transaction (reading and checking a roster),
+    run before the turn claims the conversation; its result reaches the turn as
+    ``FlowContext.prepared``. On SQLite a turn holds the database's one write lock, so a
+    big or hostile file read inside it would stop every other conversation."""
     pause: bool = False
     """After its act, park the flow at the next step and leave it ("come back later")."""
     corrects: str | None = None

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import datetime as dt
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from flows.enroll.draft import (
@@ -27,6 +29,7 @@ from flows.enroll.draft import (
     SHOWN_LINES,
     SHOWN_REMOVALS,
     SI_PAYERS,
+    SUBMIT,
     UNIT,
     YEAR,
     buttons,
@@ -123,26 +126,85 @@ async def _read_upload(ctx: FlowContext, name: str, data: bytes) -> RosterFile |
     return roster
 
 
+@dataclass(frozen=True)
+class CheckedUpload:
+    """An upload read and checked for one start date, with everything the turn stores
+    already computed (hashes, sealed rows, the annotated report)."""
+
+    name: str
+    data: bytes
+    start: dt.date
+    roster: RosterFile | FileFinding
+    check: RosterCheck | None = None
+    hashes: dict[int, str] = field(default_factory=dict)
+    sealed: str = ""
+    error_names: str = ""
+    report: bytes | None = None
+
+
+async def _prepare_upload(ctx: FlowContext) -> CheckedUpload | None:
+    """Read and check an upload before the turn (see ``Step.prepare``)."""
+    if not ctx.files or SUBMIT not in ctx.slots:
+        return None
+    name, data = next(iter(ctx.files.items()))
+    return await _checked_upload(ctx, name, data)
+
+
+async def _checked_upload(ctx: FlowContext, name: str, data: bytes) -> CheckedUpload:
+    start = start_of(ctx)
+    roster = await _read_upload(ctx, name, data)
+    if isinstance(roster, FileFinding):
+        return CheckedUpload(name, data, start, roster)
+    return await asyncio.to_thread(_check_upload, ctx, name, data, start, roster)
+
+
+def _check_upload(
+    ctx: FlowContext, name: str, data: bytes, start: dt.date, roster: RosterFile
+) -> CheckedUpload:
+    # Run in a worker thread: a 5000-row roster takes a noticeable fraction of a second.
+    policy, vault = policy_of(ctx), vault_of(ctx)
+    check = check_rows(roster.rows, policy=policy, start=start, headers=roster.headers)
+    errors = {f.row for f in check.errors}
+    error_names = [
+        [r.row, r.cell(RosterField.NAME)]
+        for r in roster.rows
+        if r.row in errors and r.cell(RosterField.NAME)
+    ]
+    return CheckedUpload(
+        name,
+        data,
+        start,
+        roster,
+        check,
+        hashes={p.row: vault.id_hash(p.number) for p in check.people},
+        sealed=vault.seal(seal_rows(check.people)),
+        error_names=vault.seal(error_names),
+        report=report_bytes(roster, check, as_of=start) if check.findings else None,
+    )
+
+
 async def _check_roster(ctx: FlowContext) -> list[Reply]:
     name, data = ctx.scratch.pop("upload")
     ctx.slots.pop(ROSTER, None)
     ctx.slots.pop(FIX, None)
-    roster = await _read_upload(ctx, name, data)
-    if isinstance(roster, FileFinding):
+    upload = ctx.prepared
+    if not (
+        isinstance(upload, CheckedUpload)
+        and (upload.name, upload.data, upload.start) == (name, data, start_of(ctx))
+    ):  # not read before the turn, or the draft changed meanwhile
+        upload = await _checked_upload(ctx, name, data)
+    roster, check = upload.roster, upload.check
+    if isinstance(roster, FileFinding) or check is None:
+        message = roster.message if isinstance(roster, FileFinding) else ""
         if SEALED in ctx.slots:  # a roster checked before stays, with its fixes
             ctx.slots[ROSTER] = "checked"
             kept = say("enroll_previous_kept", file=ctx.slots[FILE])
-            return [Reply(f"{roster.message}\n{kept}")]
+            return [Reply(f"{message}\n{kept}")]
         ctx.scratch["retry"] = True
-        return [Reply(roster.message)]
+        return [Reply(message)]
     for slot in (LAST_YEAR, SI_PAYERS, ATTACHMENTS):
         ctx.slots.pop(slot, None)  # a new roster: its counts and checks are asked again
-    policy, start = policy_of(ctx), start_of(ctx)
-    check = await asyncio.to_thread(
-        check_rows, roster.rows, policy=policy, start=start, headers=roster.headers
-    )
-    vault = vault_of(ctx)
-    hashes = {p.row: vault.id_hash(p.number) for p in check.people}
+    hashes = upload.hashes
     found = await ctx.turn.find_conflicts(ctx.slots[YEAR], list(hashes.values()))
     # Two handlers of one unit share its claims; another unit's draft is a conflict.
     taken = {h: unit for h, unit in found if unit != ctx.slots[UNIT]}
@@ -162,19 +224,16 @@ async def _check_roster(ctx: FlowContext) -> list[Reply]:
     for finding in check.errors:
         errors.setdefault(str(finding.row), []).append(f"【{finding.column}】{finding.message}")
     ctx.slots[ERRORS] = errors
-    ctx.slots[SEALED] = vault.seal(seal_rows(check.people))
-    error_names = [
-        [r.row, r.cell(RosterField.NAME)]
-        for r in roster.rows
-        if str(r.row) in errors and r.cell(RosterField.NAME)
-    ]
-    ctx.slots[ERROR_NAMES] = vault.seal(error_names)
+    ctx.slots[SEALED] = upload.sealed
+    ctx.slots[ERROR_NAMES] = upload.error_names
     ctx.slots[FILE], ctx.slots[ROWS] = name, check.rows
     ctx.slots[ROSTER] = "checked"  # a correction of an earlier answer keeps this roster
     claim_ids(ctx)
     replies = [Reply(_roster_read_text(ctx, check))]
     if check.findings or taken:
-        report = report_bytes(roster, check, as_of=start)
+        report = upload.report
+        if report is None:  # no finding, only conflicts found in this turn
+            report = await asyncio.to_thread(report_bytes, roster, check, as_of=upload.start)
         caption = say("enroll_report_caption")
         stem = name.rsplit(".", 1)[0]
         replies[0] = Reply(
@@ -526,11 +585,12 @@ def _after_unit_check(ctx: FlowContext) -> str:
 
 
 STEPS = (
-    Step(ROSTER, prompt=_ask_roster, extract=_roster, accepts_files=True,
+    Step(ROSTER, prompt=_ask_roster, extract=_roster, accepts_files=True, prepare=_prepare_upload,
          transitions=("send_template", "check_roster", FIX), route=_after_roster),
     Step("send_template", act=_send_template, transitions=(ROSTER,)),
     Step("check_roster", act=_check_roster, route=_after_check, transitions=(ROSTER, FIX)),
-    Step(FIX, prompt=_ask_fix, extract=_fix, accepts_files=True, route=_after_fix,
+    Step(FIX, prompt=_ask_fix, extract=_fix, accepts_files=True, prepare=_prepare_upload,
+         route=_after_fix,
          transitions=("check_roster", "fixed_in_chat", LAST_YEAR, SI_PAYERS)),
     Step("fixed_in_chat", act=_fixed_in_chat, transitions=(FIX,)),
     Step(LAST_YEAR, prompt=_ask_count("enroll_ask_last_year"), extract=_count,
