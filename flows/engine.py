@@ -183,6 +183,8 @@ class Engine:
         text = message.text.strip()
         if len(text) > MAX_TEXT_CHARS:
             return [Reply(say("too_long", chars=len(text), limit=MAX_TEXT_CHARS))]
+        if (replies := await self._result_again(turn, message, text)) is not None:
+            return replies
         if message.button is not None and not self._offered(turn.state, message.button):
             # A forged or outdated press: buttons are accepted only as hubao offered them.
             return [Reply(say("stale_button"), self._menu_choices())]
@@ -204,6 +206,33 @@ class Engine:
         if turn.state.flow and turn.state.flow in self._flows and turn.state.step:
             return await self._continue(turn, ctx, text)
         return await self._understand(turn, ctx, text)
+
+    async def _result_again(self, turn: Turn, message: Incoming, text: str) -> list[Reply] | None:
+        """A finished flow's result shown again when asked for while its held slots are
+        kept; any other message means the result arrived, and the held slots go."""
+        state = turn.state
+        entry = self._flows.get(state.done or "")
+        if entry is None or state.flow or not any(s in state.slots for s in entry.flow.held):
+            return None
+        flow = entry.flow
+        asked = (
+            not message.button
+            and not message.file
+            and (
+                bool(_AGAIN.search(text) or _RESUME.search(text))
+                or self._requested(text) == flow.name
+            )
+        )
+        if not asked or flow.result_step is None:
+            for slot in flow.held:
+                state.slots.pop(slot, None)
+            return None
+        state.flow, state.step, state.done = flow.name, flow.result_step, None
+        ctx = self._context(turn, message)
+        return [
+            Reply(say("result_again", title=flow.title)),
+            *await self._advance(turn, flow, ctx),
+        ]
 
     async def _understand(self, turn: Turn, ctx: FlowContext, text: str) -> list[Reply]:
         """Outside a flow: a follow-up on the last result, a flow asked for (with what the
@@ -715,6 +744,12 @@ def _finish_flow(state: ConversationState) -> None:
 
 
 _RESUME = re.compile(r"^(继续|接着)(办|弄|来|做|填|吧)*(吧|了)?$|(继续|接着)(刚才|上次|之前)")
+
+_AGAIN = re.compile(
+    r"没(有)?收到|没看到|没显示|没出来|再发|重发|重新发|发一下|文件呢|汇总呢|名单呢|结果呢"
+    r"|怎么没(反应|回复|回|动静)|卡住|掉线|断了"
+)
+"""A result that did not arrive, asked for again."""
 
 _FOLLOW_UP = re.compile(
     r"^(那|那么|要是|如果|假如|假设|换|改|再|去掉|加上|加一个|加个|不对)|呢|的话|再算|重新算|算一下|换成|改成"

@@ -120,6 +120,13 @@ class Flow:
     reset_slots: tuple[str, ...] = ()
     resumable: bool = False
     """Left unfinished, the flow is parked and resumed where it stopped when started again."""
+    result_step: str | None = None
+    """The step that shows the flow's result. Shown again on request ("汇总没收到", "继续参保")
+    while the ``held`` slots are kept: a result lost in a crash between saving and
+    delivery can be delivered again."""
+    held: tuple[str, ...] = ()
+    """Slots the finished flow keeps only until the user has its result: dropped by the
+    next message that is not a request to see it again (the sealed roster rows)."""
     shares: Callable[[FlowContext], dict[str, Any]] | None = None
     """Slots this flow lends to a flow run beside it (the enrollment's start date for a quote
     asked in the middle of it)."""

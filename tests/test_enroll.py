@@ -120,9 +120,27 @@ async def test_the_draft_keeps_no_full_id_number_and_drops_the_sealed_rows_after
     assert "sealed" in saved and all(n not in saved for n in numbers)
     assert all(n not in line.text for line in await storage.transcript(who) for n in numbers)
     await finish(bot, who, "3")
+    # Kept until the user has the summary: the next message that does not ask for it again.
+    await bot.handle(text(who, "好的，谢谢"))
     saved = await state_json(storage, who)
     assert '"sealed"' not in saved
     assert json.loads(saved)["slots"]["quote"]["total"] == 540  # the quote stays in the draft
+
+
+@pytest.mark.parametrize("again", ["汇总没收到", "继续参保", "文件呢？", "怎么没反应了"])
+async def test_a_summary_lost_before_delivery_is_sent_again_with_its_files(again: str):
+    bot, who = engine(MemoryStorage(), TODAY), key()
+    await to_roster_step(bot, who)
+    await send_roster(bot, who, {"people": 3})
+    await finish(bot, who, "3")  # saved, then the process died before the replies went out
+    replies = await bot.handle(text(who, again))
+    assert "合计：540元" in joined(replies)
+    files = {f.name for r in replies for f in r.files}
+    assert {"参保名单（可导入）.xlsx", "参保汇总.xlsx"} <= files
+    # Asked once more after another message: the rows are gone, nothing full is kept.
+    await bot.handle(text(who, "好的"))
+    later = await bot.handle(text(who, "汇总没收到"))
+    assert not any(r.files for r in later)
 
 
 def test_sealed_rows_open_only_under_the_same_secret_and_unaltered():

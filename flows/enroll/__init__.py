@@ -13,7 +13,8 @@
 
 The draft lives in the flow's slots (parked when the user leaves, so "继续参保" resumes
 it). People are kept as keyed ID hashes and masked numbers; the rows needed to write the
-clean roster are sealed by the vault and dropped once the summary is delivered.
+clean roster are sealed by the vault and dropped once the summary is delivered (the next
+message that does not ask for the summary again).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from flows.enroll import plans, roster, setup, summary
-from flows.enroll.draft import SUBMIT, start_of, wants_enrollment
+from flows.enroll.draft import ERROR_NAMES, SEALED, SUBMIT, start_of, wants_enrollment
 from flows.flow import Flow, FlowContext, steps
 from rules.dates import coverage_period
 from rules.errors import NoPolicyData
@@ -53,6 +54,8 @@ ENROLL = Flow(
     start="intro",
     prefill=_prefill,
     resumable=True,
+    result_step="summary",
+    held=(SEALED, ERROR_NAMES),
     shares=_shares,
     steps=steps(*setup.STEPS, *roster.STEPS, *plans.STEPS, *summary.STEPS),
 )

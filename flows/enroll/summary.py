@@ -11,10 +11,8 @@ from flows.enroll.draft import (
     CLEAN_FILE,
     CODE,
     CODE_VALUE,
-    ERROR_NAMES,
     JOINED,
     OPERATOR,
-    SEALED,
     SUMMARY_FILE,
     UNIT,
     category_of,
@@ -78,8 +76,6 @@ async def _summary(ctx: FlowContext) -> list[Reply]:
     files = _files(ctx, quote, deadline)
     again = "quote" in ctx.slots  # a summary redone after a change of plans or dates
     ctx.slots["quote"] = quote_json(quote)  # the draft keeps what was quoted
-    ctx.slots.pop(SEALED, None)  # the full rows are no longer needed: drop them
-    ctx.slots.pop(ERROR_NAMES, None)
     choices = (
         Choice(ctx.faq.kb.intents["status"].question, "flow:status"),
         Choice(say("menu_label"), "cmd:start"),
