@@ -161,7 +161,10 @@ async def test_forget_releases_the_ids_so_another_unit_can_enroll_them(storage: 
     await to_roster_step(bot, first, "甲贸易公司")
     await send_roster(bot, first, {"people": 2})
     await to_roster_step(bot, second, "乙贸易公司")
-    assert "已在“甲贸易公司”的参保草稿中" in await send_roster(bot, second, {"people": 2})
+    conflict = await send_roster(bot, second, {"people": 2})
+    assert "已在另一家单位的参保草稿中" in conflict
+    assert "甲贸易公司" not in conflict  # one unit's data is never shown to another
+    assert "甲贸易公司" not in await state_json(storage, second)
     assert "已删除" in joined(await bot.handle(text(first, "删除我的数据")))
     again = await send_roster(bot, second, {"people": 2})
     assert "甲贸易公司" not in again and "名单没有问题" in again

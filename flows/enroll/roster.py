@@ -206,8 +206,9 @@ async def _check_roster(ctx: FlowContext) -> list[Reply]:
         ctx.slots.pop(slot, None)  # a new roster: its counts and checks are asked again
     hashes = upload.hashes
     found = await ctx.turn.find_conflicts(ctx.slots[YEAR], list(hashes.values()))
-    # Two handlers of one unit share its claims; another unit's draft is a conflict.
-    taken = {h: unit for h, unit in found if unit != ctx.slots[UNIT]}
+    # Two handlers of one unit share its claims; another unit's draft is a conflict, and
+    # which unit that is stays with that unit (never shown to or stored for this one).
+    taken = {h for h, unit in found if unit != ctx.slots[UNIT]}
     ctx.slots[PEOPLE] = [
         {
             "row": p.row,
@@ -216,7 +217,7 @@ async def _check_roster(ctx: FlowContext) -> list[Reply]:
             "si": p.has_social_insurance,
             "over": p.category is Category.OVER_AGE,
             "keep": False,
-            "conflict": taken.get(hashes[p.row]),
+            "conflict": hashes[p.row] in taken,
         }
         for p in check.people
     ]
@@ -275,7 +276,7 @@ def _problems(ctx: FlowContext) -> list[tuple[int, str]]:
         if p["conflict"]:
             line = say(
                 "enroll_line_conflict",
-                row=p["row"], name=name, masked=p["masked"], unit=p["conflict"],
+                row=p["row"], name=name, masked=p["masked"],
             )  # fmt: skip
             lines.append((p["row"], line))
         elif category_of(p) is Category.OVER_AGE:
