@@ -244,3 +244,12 @@ async def test_another_agencys_business_is_declined_with_where_to_ask_and_not_re
     seen = joined(await bot.handle(text(who, "退休金每个月能拿多少？")))
     assert "12333" in seen and "回到刚才的问题" in seen
     assert await storage.misses() == []
+
+
+@pytest.mark.parametrize("words", ["删除有错误的行", "把错的删掉", "去掉有问题的那几行"])
+async def test_rows_with_errors_are_removed_when_asked_in_plain_words(words: str):
+    bot, who = engine(MemoryStorage(), TODAY), key()
+    await to_roster_step(bot, who)
+    await send_roster(bot, who, {"people": 2, "rows": [{"id": "3101011990010112"}]})
+    said = joined(await bot.handle(text(who, words)))
+    assert "已删除第4行" in said and "名单没有问题" in said
