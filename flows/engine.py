@@ -23,14 +23,15 @@ import datetime as dt
 import re
 import unicodedata
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from faq.answer import Answer, FaqService
 from flows.extract import CORRECTION, QUESTION, RULE_QUESTION, retracts, strip_correction
 from flows.flow import Flow, FlowContext, Invalid, Progress, Step
-from flows.messages import Choice, Incoming, Reply
+from flows.messages import Choice, Incoming, IncomingFile, Reply
 from flows.storage import ConversationKey, ConversationState, Storage, Turn
 from flows.texts import say
+from rules.errors import RulesError
 
 MAX_TEXT_CHARS = 2000
 MAX_MISSES = 3
@@ -60,6 +61,7 @@ _COMMANDS = {
     "human": ("/human", "人工", "转人工", "人工客服", "找人工"),
     "forget": ("/forget", "删除我的数据", "删除数据", "清除我的数据"),
 }
+_LONGEST_COMMAND_TEXT = 64
 _ALWAYS_OFFERED = frozenset({"cmd:start", "cmd:help", "cmd:human"})
 """Buttons harmless in any state; erasing data or leaving a flow needs a fresh offer."""
 
@@ -86,6 +88,8 @@ _SLASH_FLOW = re.compile(r"^/([a-z_]+)$")
 
 
 def command_of(text: str) -> str | None:
+    if len(text) > _LONGEST_COMMAND_TEXT:  # nothing that long is a command; skip the work
+        return None
     key = unicodedata.normalize("NFKC", text).strip().lower().rstrip("。.!！")
     if key in _COMMAND_OF:
         return _COMMAND_OF[key]
@@ -128,21 +132,27 @@ class Engine:
         ``progress`` lets a channel show a long step's progress (a big roster being checked)
         before the replies come."""
         forget = False
-        prepared = await self._prepare(message, progress) if message.file else None
-        async with self.storage.turn(message.key, message.message_id) as turn:
-            if turn.duplicate:
-                return []
-            now = self.now()
-            turn.log("user", _describe(message), now)
-            if command_of(message.text) == "forget":
-                forget = True
-                replies = [Reply(say("forgotten"))]
-            else:
-                replies = await self._dispatch(turn, message, progress, prepared)
-            for reply in replies:
-                turn.log("bot", reply.text, now)
-            offered = [c for r in replies for c in r.choices]
-            turn.state.choices = [{"label": c.label, "value": c.value} for c in offered]
+        message = _sanitized(message)
+        try:
+            prepared = await self._prepare(message, progress) if message.file else None
+            async with self.storage.turn(message.key, message.message_id) as turn:
+                if turn.duplicate:
+                    return []
+                now = self.now()
+                turn.log("user", _describe(message), now)
+                if command_of(message.text) == "forget":
+                    forget = True
+                    replies = [Reply(say("forgotten"))]
+                else:
+                    replies = await self._dispatch(turn, message, progress, prepared)
+                for reply in replies:
+                    turn.log("bot", reply.text, now)
+                offered = [c for r in replies for c in r.choices]
+                turn.state.choices = [{"label": c.label, "value": c.value} for c in offered]
+        except RulesError as exc:
+            # A fact the rules lack (no policy data for a draft's date, no calendar): said
+            # as the rules word it, and the turn rolled back so nothing half-done is kept.
+            return [Reply(f"{exc.message}\n{say('rules_gap')}")]
         if forget:
             await self.storage.forget_user(message.key.channel, message.key.user_id)
         return replies
@@ -313,7 +323,7 @@ class Engine:
     def _numbered_choice(self, state: ConversationState, text: str) -> str | None:
         """A choice picked by typing its number or its label ("换个组合再算")."""
         digits = unicodedata.normalize("NFKC", text).strip().rstrip(".。")
-        if digits.isdigit() and 1 <= int(digits) <= len(state.choices):
+        if digits.isdecimal() and digits.isascii() and 1 <= int(digits) <= len(state.choices):
             return state.choices[int(digits) - 1]["value"]
         typed = _plain(text)
         for choice in state.choices:
@@ -769,6 +779,28 @@ def _prefill_missing(flow: Flow, text: str, ctx: FlowContext) -> None:
         del ctx.slots[key]
     for key, value in filled.items():
         ctx.slots[key] = value
+
+
+# C0 controls but tab and newline, DEL, C1, lone surrogates and bidirectional overrides:
+# no handler types them, a database may refuse them (NUL) and a terminal obeys them.
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+_MAX_BUTTON_CHARS = 256
+_MAX_FILE_NAME_CHARS = 255
+
+
+def _sanitized(message: Incoming) -> Incoming:
+    """The message as the engine reads it, whatever a channel let through."""
+    text = _UNPRINTABLE.sub("", message.text)
+    button = message.button
+    if button is not None:
+        button = _UNPRINTABLE.sub("", button)[:_MAX_BUTTON_CHARS]
+    file = message.file
+    if file is not None:
+        name = _UNPRINTABLE.sub("", file.name).strip()[-_MAX_FILE_NAME_CHARS:] or "名单"
+        file = IncomingFile(name, file.data)
+    if (text, button, file) == (message.text, message.button, message.file):
+        return message
+    return replace(message, text=text, button=button, file=file)
 
 
 def _describe(message: Incoming) -> str:

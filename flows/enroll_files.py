@@ -29,8 +29,15 @@ _BOLD = Font(bold=True)
 _WRAP = Alignment(wrap_text=True, vertical="top")
 
 
+_TEMPLATES: dict[tuple[int, dt.date], bytes] = {}
+
+
 def template_bytes(policy: PolicyYear) -> bytes:
-    return workbook_bytes(lambda out: write_template(out, policy=policy))
+    """Built once per policy year: writing its 5000 prepared rows takes a second or two."""
+    version = (policy.year, policy.handbook_revision)
+    if version not in _TEMPLATES:
+        _TEMPLATES[version] = workbook_bytes(lambda out: write_template(out, policy=policy))
+    return _TEMPLATES[version]
 
 
 def report_bytes(roster: RosterFile, check: RosterCheck, *, as_of: dt.date) -> bytes:

@@ -42,14 +42,20 @@ RULE_QUESTION = re.compile(
 """A question about the rules ("没社保的能买A1吗"), which a typed answer never is."""
 
 
+_NUMERAL_RUN = re.compile(r"[0-9零〇一二三四五六七八九十百千万两]{20,}")
+"""Longer than any ID or phone number: no slot's value. Such runs are cut before parsing
+(the count and date patterns would scan them in time growing with the square)."""
+
+
 def normalize_text(text: str) -> str:
     """Half-width, with the program's words where an input method gave homophones."""
-    return fix_typos(unicodedata.normalize("NFKC", text)).strip()
+    text = _NUMERAL_RUN.sub("…", unicodedata.normalize("NFKC", text))
+    return fix_typos(text).strip()
 
 
 def cn_int(token: str) -> int | None:
     """ "8" -> 8, "十二" -> 12, "两百零五" -> 205, "三十" -> 30; None if not a number."""
-    if token.isdigit():
+    if token.isdecimal() and token.isascii():
         return int(token)
     total, section, digit = 0, 0, None
     units = {"十": 10, "百": 100, "千": 1000}
