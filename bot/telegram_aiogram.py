@@ -10,7 +10,8 @@ the turn is done, which would lose a chat's order across processes.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
 from typing import Any
 
@@ -38,6 +39,7 @@ from aiogram.types import (
 
 from bot.telegram_common import (
     ALLOWED_UPDATES,
+    DOWNLOAD_CHUNK,
     USER_MEDIA,
     ApiFailure,
     BotApi,
@@ -46,6 +48,7 @@ from bot.telegram_common import (
     FileTooLarge,
     FloodWait,
     Keyboard,
+    MalformedUpdate,
     MaybeDelivered,
     TelegramBot,
     TelegramChannel,
@@ -53,11 +56,13 @@ from bot.telegram_common import (
     TelegramEvent,
     TextOut,
     WebhookServer,
+    read_capped,
     start_error,
 )
 from flows.engine import Engine
 from flows.storage import Storage
 
+log = logging.getLogger("hubao.telegram")
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
@@ -74,8 +79,11 @@ async def _translated() -> AsyncIterator[None]:
         if "too big" in str(exc).lower():
             raise FileTooLarge(None) from exc
         raise ApiFailure(str(exc)) from exc
-    except (aiohttp.ClientError, TimeoutError) as exc:  # file downloads
-        raise ApiFailure(repr(exc)) from exc
+    # File downloads. Not the exception's text: it may hold the URL, which holds the token.
+    except aiohttp.ClientResponseError as exc:
+        raise ApiFailure(f"file download answered HTTP {exc.status}") from exc
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise ApiFailure(f"file download failed: {type(exc).__name__}") from exc
 
 
 def _markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:
@@ -132,17 +140,14 @@ class AiogramApi(BotApi):
     async def download(self, file_id: str, limit: int) -> bytes:
         async with _translated():
             file = await self._bot.get_file(file_id)
-            if file.file_size is not None and file.file_size > limit:
-                raise FileTooLarge(file.file_size)
-            if not file.file_path:
-                raise ApiFailure("getFile returned no file_path")
-            url = self._bot.session.api.file_url(self._bot.token, file.file_path)
-            data = bytearray()
-            async for chunk in self._bot.session.stream_content(url):
-                data += chunk
-                if len(data) > limit:  # stop reading: the size Telegram reported was wrong
-                    raise FileTooLarge(len(data))
-        return bytes(data)
+        if file.file_size is not None and file.file_size > limit:
+            raise FileTooLarge(file.file_size)
+        if not file.file_path:
+            raise ApiFailure("getFile returned no file_path")
+        url = self._bot.session.api.file_url(self._bot.token, file.file_path)
+        async with _translated():
+            chunks = self._bot.session.stream_content(url, chunk_size=DOWNLOAD_CHUNK)
+            return await read_capped(chunks, limit)
 
     async def set_commands(self, commands: Sequence[tuple[str, str]]) -> None:
         async with _translated():
@@ -210,15 +215,29 @@ class AiogramBot(TelegramBot):
         self._polling: asyncio.Task[None] | None = None
 
     async def _on_message(self, message: Message, event_update: Update) -> None:
-        if (event := event_of_message(event_update.update_id, message)) is not None:
-            self.channel.accept(event)
+        update_id = event_update.update_id
+        self._accept(update_id, lambda: event_of_message(update_id, message))
 
     async def _on_callback(self, query: CallbackQuery, event_update: Update) -> None:
-        if (event := event_of_callback(event_update.update_id, query)) is not None:
+        if query.message is None:
+            self.channel.acknowledge(query.id)  # no chat to answer in: stop the spinner
+            return
+        update_id = event_update.update_id
+        self._accept(update_id, lambda: event_of_callback(update_id, query))
+
+    def _accept(self, update_id: int, event_of: Callable[[], TelegramEvent | None]) -> None:
+        try:
+            event = event_of()
+        except MalformedUpdate as exc:
+            log.warning("update %d dropped: %s", update_id, exc)
+            return
+        if event is not None:
             self.channel.accept(event)
 
     async def _feed(self, data: dict[str, Any]) -> None:
-        await self.dispatcher.feed_raw_update(self.bot, data)
+        # Not feed_raw_update: it logs a failure with its message, which quotes the update.
+        update = Update.model_validate(data, context={"bot": self.bot})
+        await self.dispatcher.feed_update(self.bot, update)
 
     async def start(self) -> None:
         try:

@@ -21,14 +21,17 @@ import asyncio
 import datetime as dt
 import hmac
 import html
+import json
 import logging
 import os
 import re
 import time
+import traceback
 import unicodedata
 from abc import ABC, abstractmethod
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
@@ -52,6 +55,10 @@ CALLBACK_DATA_LIMIT = 64
 TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024
 """Bots cannot download larger files through the public Bot API."""
 DEFAULT_UPLOAD_CAP_MB = 10
+DOWNLOAD_CHUNK = 64 * 1024
+"""Files are read in pieces of this size: past the cap, at most one more piece is read."""
+WEBHOOK_BODY_LIMIT = 1024 * 1024
+"""A real update is a few kilobytes; a bigger webhook request body is not read."""
 FLOOD_ATTEMPTS = 3
 ALLOWED_UPDATES = ("message", "callback_query")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -91,6 +98,7 @@ TEXTS = {
         "文件太大了（{size}），我最多能收 {limit} MB 的文件，这个文件没有下载。"
         "请只保留参保名单这一张表、删掉多余的行和图片后再发送。"
     ),
+    "over_cap": "文件超过了 {limit} MB 的上限，请只保留名单工作表后再发。",
     "download_failed": "文件没能下载下来，请稍后重新发送一次。",
     "photo": "收到图片了，但我看不了图片里的内容。参保名单请以 Excel 文件（.xlsx）发送。",
     "unsupported": "我只能看懂文字和文件。请直接打字提问，参保名单请以 Excel 文件发送。",
@@ -284,9 +292,19 @@ class MaybeDelivered(ApiFailure):
 
 
 class FileTooLarge(ApiFailure):
-    def __init__(self, size: int | None) -> None:
-        super().__init__(f"file too large: {size} bytes")
+    """Over the cap: ``size`` is the file's size when Telegram declared it (then nothing
+    was downloaded), None when the download was stopped after ``read`` bytes."""
+
+    def __init__(self, size: int | None, read: int = 0) -> None:
+        what = f"{size} bytes" if size is not None else f"stopped after {read} bytes"
+        super().__init__(f"file too large: {what}")
         self.size = size
+        self.read = read
+
+
+class MalformedUpdate(Exception):
+    """An update without the fields (or types) the Bot API promises: dropped. The message
+    names the field, never its content."""
 
 
 @dataclass(frozen=True)
@@ -337,7 +355,9 @@ class BotApi(ABC):
 
     @abstractmethod
     async def download(self, file_id: str, limit: int) -> bytes:
-        """getFile, then the file itself; FileTooLarge (before downloading) past ``limit``."""
+        """getFile, then the file itself; FileTooLarge past ``limit``: before downloading
+        when getFile says so, else as soon as more than ``limit`` bytes came (``read_capped``).
+        """
 
     @abstractmethod
     async def set_commands(self, commands: Sequence[tuple[str, str]]) -> None: ...
@@ -359,6 +379,18 @@ async def with_flood_control(
             log.warning("flood control: waiting %.0f s (attempt %d)", exc.seconds, attempt)
             await sleep(exc.seconds)
     raise AssertionError("unreachable")
+
+
+async def read_capped(chunks: AsyncGenerator[bytes, None], limit: int) -> bytes:
+    """The whole stream, or FileTooLarge as soon as it passes ``limit`` bytes: at most one
+    chunk past the cap is read, and the stream (with its connection) is closed at once."""
+    data = bytearray()
+    async with aclosing(chunks):
+        async for chunk in chunks:
+            data += chunk
+            if len(data) > limit:
+                raise FileTooLarge(None, read=len(data))
+    return bytes(data)
 
 
 # --- replies as Telegram messages ------------------------------------------------------------
@@ -463,6 +495,33 @@ def render(replies: Sequence[Reply]) -> list[Outgoing]:
 
 # --- updates as engine messages --------------------------------------------------------------
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_text(text: str) -> str:
+    """``text`` as valid Unicode. JSON can carry lone surrogates ("\\ud800"), which no
+    encoder accepts: each becomes U+FFFD (a split pair is joined again). NUL, which
+    PostgreSQL cannot store, is dropped."""
+    if _SURROGATE.search(text):
+        text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text.replace("\x00", "")
+
+
+def _checked_int(value: object, field: str) -> int:
+    if type(value) is not int:  # bool is an int subclass, and no id
+        raise MalformedUpdate(f"{field} is not an integer")
+    return value
+
+
+def _checked_text(value: object, field: str) -> str:
+    if not isinstance(value, str):
+        raise MalformedUpdate(f"{field} is not a string")
+    return valid_text(value)
+
+
+def _checked_optional_text(value: object, field: str) -> str | None:
+    return None if value is None else _checked_text(value, field)
+
 
 @dataclass(frozen=True)
 class DocumentRef:
@@ -470,10 +529,21 @@ class DocumentRef:
     name: str
     size: int | None
 
+    def __post_init__(self) -> None:
+        # A library may hand fields over unchecked (python-telegram-bot does not check types).
+        object.__setattr__(self, "file_id", _checked_text(self.file_id, "document.file_id"))
+        object.__setattr__(self, "name", _checked_text(self.name, "document.file_name"))
+        if self.size is not None:
+            _checked_int(self.size, "document.file_size")
+
 
 @dataclass(frozen=True)
 class TelegramEvent:
-    """The parts of an update the channel uses, whichever library parsed it."""
+    """The parts of an update the channel uses, whichever library parsed it.
+
+    Built from outside input: a field of the wrong type raises MalformedUpdate, and every
+    text is made valid Unicode, so the engine only ever sees clean values.
+    """
 
     update_id: int
     chat_id: int
@@ -484,6 +554,15 @@ class TelegramEvent:
     document: DocumentRef | None = None
     media: str | None = None
     """For messages with neither text nor a document: 'photo', or 'other' (a sticker...)."""
+
+    def __post_init__(self) -> None:
+        for field in ("update_id", "chat_id", "user_id"):
+            _checked_int(getattr(self, field), field)
+        object.__setattr__(self, "text", _checked_text(self.text, "text"))
+        for field in ("callback_id", "callback_data"):
+            object.__setattr__(self, field, _checked_optional_text(getattr(self, field), field))
+        if self.document is not None and not isinstance(self.document, DocumentRef):
+            raise MalformedUpdate("document is not a document")
 
     @property
     def key(self) -> ConversationKey:
@@ -544,8 +623,13 @@ async def admin_text(storage: Storage, command: str, today: dt.date) -> str:
     return "\n".join(lines)
 
 
-def size_text(size: int | None) -> str:
-    return "超过 20 MB" if size is None else f"{size / 1024 / 1024:.1f} MB"
+def too_large_text(size: int | None, limit: int) -> str:
+    """Why a file was refused: with its size when Telegram declared it (nothing was then
+    downloaded), else with the cap alone (the download stopped just past it)."""
+    limit_mb = limit // 1024 // 1024
+    if size is None:
+        return TEXTS["over_cap"].format(limit=limit_mb)
+    return TEXTS["too_large"].format(size=f"{size / 1024 / 1024:.1f} MB", limit=limit_mb)
 
 
 # --- ordering --------------------------------------------------------------------------------
@@ -687,6 +771,16 @@ class TelegramChannel:
         task.add_done_callback(lambda _: self._pending.pop(event.update_id, None))
         return task
 
+    def acknowledge(self, callback_id: str) -> None:
+        """Answer a button press that has no chat to reply in (a button under an inline-mode
+        message), so the user's button stops spinning."""
+        callback_id = _checked_text(callback_id, "callback_query.id")
+
+        async def answer() -> None:
+            await self._quietly(self.api.answer_callback(callback_id))
+
+        self._sequencer.submit(f"callback {callback_id}", answer)
+
     def pending(self, update_id: int) -> asyncio.Task[None] | None:
         """The turn of an accepted update still running, if any (webhook answers wait)."""
         return self._pending.get(update_id)
@@ -733,14 +827,14 @@ class TelegramChannel:
 
     async def _download(self, event: TelegramEvent, doc: DocumentRef) -> Incoming | str:
         limit = self.config.download_limit
-        too_large = TEXTS["too_large"]
         if doc.size is not None and doc.size > limit:
-            return too_large.format(size=size_text(doc.size), limit=limit // 1024 // 1024)
+            return too_large_text(doc.size, limit)
         await self._quietly(self.api.send_action(event.chat_id, "typing"))
         try:
             data = await with_flood_control(lambda: self.api.download(doc.file_id, limit))
         except FileTooLarge as exc:
-            return too_large.format(size=size_text(exc.size), limit=limit // 1024 // 1024)
+            log.info("document refused in chat %d, cap %d bytes: %s", event.chat_id, limit, exc)
+            return too_large_text(exc.size, limit)
         except ApiFailure as exc:
             log.warning("download failed in chat %d: %s", event.chat_id, exc)
             return TEXTS["download_failed"]
@@ -780,7 +874,10 @@ class WebhookServer:
 
     Every request must carry the secret (403 otherwise). The answer is sent after the turn
     is done, so Telegram holds the chat's next update until then: order holds across
-    processes. A redelivered update is dropped here or by the engine.
+    processes. A redelivered update is dropped here or by the engine. A request with the
+    secret but no usable update (not JSON, too big, nested too deep, fields of the wrong
+    type...) is logged without its content and answered 200 all the same: Telegram would
+    redeliver it forever otherwise.
     """
 
     def __init__(
@@ -798,7 +895,7 @@ class WebhookServer:
         self.port = config.webhook_port
 
     async def start(self) -> None:
-        app = web.Application(client_max_size=1024 * 1024)
+        app = web.Application(client_max_size=WEBHOOK_BODY_LIMIT)
         app.router.add_post(self._config.webhook_path, self._handle)
         app.router.add_get("/healthz", self._health)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=60)
@@ -820,20 +917,51 @@ class WebhookServer:
         return web.Response(text="ok")
 
     async def _handle(self, request: web.Request) -> web.Response:
-        given = request.headers.get(SECRET_HEADER, "").encode()
+        given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "replace")
         if not hmac.compare_digest(given, self._secret):
             return web.Response(status=403, text="forbidden")
+        update = await self._read(request)
+        if isinstance(update, str):
+            log.warning("webhook request dropped: %s", update)
+            return web.json_response({})
+        update_id = update["update_id"]
         try:
-            update = await request.json()
-        except ValueError:
-            return web.Response(status=400, text="not json")
-        if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
-            return web.Response(status=400, text="not an update")
-        await self._feed(update)
-        task = self._channel.pending(update["update_id"])
+            await self._feed(update)
+        except Exception as exc:  # the library could not read it: a malformed update
+            log.warning("webhook update %d dropped: %s", update_id, _described(exc))
+        task = self._channel.pending(update_id)
         if task is not None:
             await asyncio.shield(task)
         return web.json_response({})
+
+    @staticmethod
+    async def _read(request: web.Request) -> dict[str, Any] | str:
+        """The update in the request's body, or why there is none."""
+        if (request.content_length or 0) > WEBHOOK_BODY_LIMIT:
+            return "body too large"  # not read at all
+        try:
+            update = json.loads(await request.read())
+        except web.HTTPRequestEntityTooLarge:
+            return "body too large"
+        except RecursionError:
+            return "JSON nested too deeply"
+        except ValueError:
+            return "body is not JSON"
+        if not isinstance(update, dict):
+            return "body is not a JSON object"
+        if type(update.get("update_id")) is not int:
+            return "update_id is not an integer"
+        return update
+
+
+def _described(exc: Exception) -> str:
+    """What went wrong, without the exception's message unless it is ours: a library's
+    message may quote the update (a user's text)."""
+    if isinstance(exc, MalformedUpdate):
+        return str(exc)
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" at {os.path.basename(frames[-1].filename)}:{frames[-1].lineno}" if frames else ""
+    return f"{type(exc).__name__}{where}"
 
 
 # --- running ---------------------------------------------------------------------------------

@@ -10,10 +10,12 @@ channel runs turns of different chats concurrently.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncGenerator, Iterator, Sequence
 from contextlib import contextmanager
 
+import httpx
 from telegram import Bot as PtbTelegramBot
 from telegram import (
     BotCommand,
@@ -35,6 +37,7 @@ from telegram.ext import (
 
 from bot.telegram_common import (
     ALLOWED_UPDATES,
+    DOWNLOAD_CHUNK,
     USER_MEDIA,
     ApiFailure,
     BotApi,
@@ -43,6 +46,7 @@ from bot.telegram_common import (
     FileTooLarge,
     FloodWait,
     Keyboard,
+    MalformedUpdate,
     MaybeDelivered,
     TelegramBot,
     TelegramChannel,
@@ -50,11 +54,13 @@ from bot.telegram_common import (
     TelegramEvent,
     TextOut,
     WebhookServer,
+    read_capped,
     start_error,
 )
 from flows.engine import Engine
 from flows.storage import Storage
 
+log = logging.getLogger("hubao.telegram")
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 # PTB's documented opt-in to v23 behaviour: durations such as RetryAfter.retry_after come as
 # timedelta (handled below) instead of an int with a deprecation warning on every 429.
@@ -87,8 +93,17 @@ def _markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:
 
 
 class PtbApi(BotApi):
-    def __init__(self, bot: PtbTelegramBot) -> None:
+    def __init__(self, bot: PtbTelegramBot, timeout: float = 30.0) -> None:
         self._bot = bot
+        self._timeout = timeout
+        # Files are streamed on a client of our own (opened on the first download): PTB only
+        # downloads a whole file, so an undeclared size would be learnt after all of it came.
+        self._files: httpx.AsyncClient | None = None
+
+    async def close(self) -> None:
+        if self._files is not None:
+            await self._files.aclose()
+            self._files = None
 
     async def send_text(self, chat_id: int, text: TextOut) -> int:
         with _translated():
@@ -132,12 +147,24 @@ class PtbApi(BotApi):
     async def download(self, file_id: str, limit: int) -> bytes:
         with _translated():
             file = await self._bot.get_file(file_id)
-            if file.file_size is not None and file.file_size > limit:
-                raise FileTooLarge(file.file_size)
-            data = bytes(await file.download_as_bytearray())
-        if len(data) > limit:
-            raise FileTooLarge(len(data))
-        return data
+        if file.file_size is not None and file.file_size > limit:
+            raise FileTooLarge(file.file_size)
+        if not file.file_path:
+            raise ApiFailure("getFile returned no file_path")
+        # PTB made file_path the download URL (with the token: never logged).
+        return await read_capped(self._chunks(file.file_path), limit)
+
+    async def _chunks(self, url: str) -> AsyncGenerator[bytes, None]:
+        if self._files is None:
+            self._files = httpx.AsyncClient(timeout=self._timeout)
+        try:
+            async with self._files.stream("GET", url) as response:
+                if response.status_code != 200:
+                    raise ApiFailure(f"file download answered HTTP {response.status_code}")
+                async for chunk in response.aiter_bytes(DOWNLOAD_CHUNK):
+                    yield chunk
+        except httpx.HTTPError as exc:
+            raise ApiFailure(f"file download failed: {type(exc).__name__}") from exc
 
     async def set_commands(self, commands: Sequence[tuple[str, str]]) -> None:
         with _translated():
@@ -145,10 +172,16 @@ class PtbApi(BotApi):
 
 
 def event_of(update: Update) -> TelegramEvent | None:
-    """The channel's view of a PTB update; None for updates hubao does not answer."""
+    """The channel's view of a PTB update; None for updates hubao does not answer.
+
+    PTB does not check what Telegram sent: a missing chat or a field of the wrong type
+    raises MalformedUpdate (here or in TelegramEvent).
+    """
     if (query := update.callback_query) is not None:
         if query.message is None:  # a button under an inline-mode message: no chat to answer
             return None
+        if query.message.chat is None or query.from_user is None:
+            raise MalformedUpdate("callback_query without chat or sender")
         return TelegramEvent(
             update.update_id,
             query.message.chat.id,
@@ -159,6 +192,8 @@ def event_of(update: Update) -> TelegramEvent | None:
     message = update.message
     if message is None or message.from_user is None:
         return None
+    if message.chat is None:
+        raise MalformedUpdate("message without chat")
     document = None
     if (doc := message.document) is not None:
         document = DocumentRef(doc.file_id, doc.file_name or "名单.xlsx", doc.file_size)
@@ -206,7 +241,7 @@ class PtbBot(TelegramBot):
     def __init__(self, engine: Engine, storage: Storage, config: TelegramConfig) -> None:
         self.config = config
         self.application = build_application(config)
-        self.api = PtbApi(self.application.bot)
+        self.api = PtbApi(self.application.bot, config.request_timeout)
         self.channel = TelegramChannel(engine, storage, config, self.api)
         self.application.add_handler(MessageHandler(filters.UpdateType.MESSAGE, self._on_update))
         self.application.add_handler(CallbackQueryHandler(self._on_update))
@@ -215,7 +250,16 @@ class PtbBot(TelegramBot):
         )
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if (event := event_of(update)) is not None:
+        query = update.callback_query
+        try:
+            if query is not None and query.message is None:
+                self.channel.acknowledge(query.id)  # no chat to answer in: stop the spinner
+                return
+            event = event_of(update)
+        except MalformedUpdate as exc:
+            log.warning("update %s dropped: %s", update.update_id, exc)
+            return
+        if event is not None:
             self.channel.accept(event)
 
     async def _feed(self, data: dict[str, object]) -> None:
@@ -260,3 +304,4 @@ class PtbBot(TelegramBot):
             await self.application.stop()  # hands the updates still queued to the handlers
         await self.channel.drain()
         await self.application.shutdown()
+        await self.api.close()

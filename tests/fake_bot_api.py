@@ -8,7 +8,9 @@ refuses HTML it cannot parse, texts over 4096 characters and callback data over 
 
 Every call is recorded. ``fail_next`` answers the next call of a method with 429 and
 ``retry_after``; ``hang_next`` delivers the next call but withholds the answer, as a request
-that times out after reaching Telegram does.
+that times out after reaching Telegram does. Files are served in chunks of ``FILE_CHUNK``
+bytes over a small socket send buffer, and ``transfers`` records how much of each was sent:
+a client that stops reading is seen to have stopped.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ import html
 import itertools
 import json
 import re
+import socket
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +52,9 @@ ALLOWED_TAGS = {
 }
 _TAG = re.compile(r"</?([a-z-]+)(\s[^<>]*)?>")
 _ENTITY = re.compile(r"&(lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
+FILE_CHUNK = 64 * 1024
+SEND_BUFFER = 64 * 1024
+TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024
 
 
 @dataclass
@@ -78,6 +84,17 @@ class ApiCall:
         markup = self.params.get("reply_markup") or {}
         rows = markup.get("inline_keyboard") or [] if isinstance(markup, dict) else []
         return [(b["text"], b.get("callback_data", "")) for row in rows for b in row]
+
+
+@dataclass
+class Transfer:
+    """One file download as the server saw it."""
+
+    path: str
+    size: int
+    sent: int = 0
+    """Bytes handed to the socket (what the client read, plus what the socket buffers held)."""
+    complete: bool = False
 
 
 def plain(text: str) -> str:
@@ -111,7 +128,7 @@ def html_problem(text: str) -> str | None:
 
 
 def utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 class FakeBotApi:
@@ -121,6 +138,7 @@ class FakeBotApi:
         self.token = token
         self.calls: list[ApiCall] = []
         self.downloads: list[str] = []
+        self.transfers: list[Transfer] = []
         self.webhook: dict[str, Any] | None = None
         self._queue: list[dict[str, Any]] = []
         self._changed = asyncio.Event()
@@ -130,7 +148,8 @@ class FakeBotApi:
         self._release = asyncio.Event()
         self._update_ids = itertools.count(1000)
         self._message_ids: dict[int, itertools.count[int]] = {}
-        self._files: dict[str, tuple[str, bytes, int]] = {}
+        self._files: dict[str, tuple[str, bytes, int | None]] = {}
+        """file_id: (path, content, the size Telegram declares, None when it declares none)"""
         self._last_bot_message: dict[int, dict[str, Any]] = {}
         self._runner: web.AppRunner | None = None
         self.base_url = ""
@@ -206,17 +225,19 @@ class FakeBotApi:
         data: bytes,
         size: int | None = None,
         user_id: int | None = None,
+        declared: bool = True,
     ) -> dict[str, Any]:
-        """A document message; ``size`` is the size Telegram reports (default: real size)."""
+        """A document message; ``size`` is the size Telegram reports (default: real size),
+        in the message and in getFile; with ``declared=False`` neither reports one."""
         file_id = f"file{len(self._files) + 1}"
-        reported = len(data) if size is None else size
-        self._files[file_id] = (f"documents/{file_id}_{name}", data, reported)
+        reported = (len(data) if size is None else size) if declared else None
+        self._files[file_id] = (_file_path(file_id, name), data, reported)
         document = {
             "file_id": file_id,
             "file_unique_id": f"u{file_id}",
             "file_name": name,
             "mime_type": "application/octet-stream",
-            "file_size": reported,
+            **({"file_size": reported} if reported is not None else {}),
         }
         return self.message_update(chat_id, "", user_id, document=document)
 
@@ -227,9 +248,9 @@ class FakeBotApi:
         return self.push(self.press_update(chat_id, data, user_id))
 
     def document(
-        self, chat_id: int, name: str, data: bytes, size: int | None = None
+        self, chat_id: int, name: str, data: bytes, size: int | None = None, declared: bool = True
     ) -> dict[str, Any]:
-        return self.push(self.document_update(chat_id, name, data, size))
+        return self.push(self.document_update(chat_id, name, data, size, declared=declared))
 
     # --- how Telegram misbehaves ---------------------------------------------------------
 
@@ -298,8 +319,32 @@ class FakeBotApi:
             if stored == path:
                 self.downloads.append(path)
                 self._wake()
-                return web.Response(body=data)
+                return await self._serve(request, path, data)
         return web.Response(status=404)
+
+    async def _serve(self, request: web.Request, path: str, data: bytes) -> web.StreamResponse:
+        """``data`` in chunks (no Content-Length), through a small send buffer, so what was
+        sent tells how far the client read."""
+        transfer = Transfer(path, len(data))
+        self.transfers.append(transfer)
+        sock = request.transport.get_extra_info("socket") if request.transport else None
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
+        response = web.StreamResponse()
+        response.content_type = "application/octet-stream"
+        try:
+            await response.prepare(request)
+            for start in range(0, len(data), FILE_CHUNK):
+                chunk = data[start : start + FILE_CHUNK]
+                await response.write(chunk)
+                transfer.sent += len(chunk)
+            await response.write_eof()
+            transfer.complete = True
+        except (ConnectionError, RuntimeError):  # the client hung up
+            pass
+        finally:
+            self._wake()
+        return response
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
@@ -408,7 +453,7 @@ class FakeBotApi:
             return _error(400, "Bad Request: there is no document in the request")
         name, data = call.files["document"]
         file_id = f"sent{len(self._files) + 1}"
-        self._files[file_id] = (f"documents/{file_id}_{name}", data, len(data))
+        self._files[file_id] = (_file_path(file_id, name), data, len(data))
         document = {
             "file_id": file_id,
             "file_unique_id": f"u{file_id}",
@@ -422,14 +467,14 @@ class FakeBotApi:
         if file_id not in self._files:
             call.status = 400
             return _error(400, "Bad Request: invalid file_id")
-        path, _, size = self._files[file_id]
-        if size > 20 * 1024 * 1024:
+        path, data, size = self._files[file_id]
+        if max(len(data), size or 0) > TELEGRAM_DOWNLOAD_LIMIT:
             call.status = 400
             return _error(400, "Bad Request: file is too big")
         return {
             "file_id": file_id,
             "file_unique_id": f"u{file_id}",
-            "file_size": size,
+            **({"file_size": size} if size is not None else {}),
             "file_path": path,
         }
 
@@ -464,6 +509,11 @@ class FakeBotApi:
             message["reply_markup"] = call.params["reply_markup"]
             self._last_bot_message[chat_id] = message
         return message
+
+
+def _file_path(file_id: str, name: str) -> str:
+    """Where Telegram keeps a file; its own name, so never a lone surrogate from a user."""
+    return f"documents/{file_id}_{name.encode('utf-8', 'ignore').decode()}"
 
 
 def _user(user_id: int) -> dict[str, Any]:
@@ -501,10 +551,23 @@ async def _read_params(
 
 async def post_update(url: str, update: dict[str, Any], secret: str | None) -> int:
     """Deliver ``update`` to a webhook as Telegram does; the HTTP status it answered."""
-    headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
+    return await post_body(url, json.dumps(update).encode(), secret)
+
+
+async def post_body(url: str, body: bytes, secret: str | None, chunked: bool = False) -> int:
+    """POST any ``body`` to a webhook as JSON (``chunked``: without a Content-Length); the
+    HTTP status it answered."""
+    headers = {"Content-Type": "application/json"}
+    if secret is not None:
+        headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+
+    async def pieces() -> AsyncIterator[bytes]:
+        for start in range(0, len(body), FILE_CHUNK):
+            yield body[start : start + FILE_CHUNK]
+
     async with (
         ClientSession(timeout=ClientTimeout(total=60)) as session,
-        session.post(url, json=update, headers=headers) as response,
+        session.post(url, data=pieces() if chunked else body, headers=headers) as response,
     ):
         await response.read()
         return response.status

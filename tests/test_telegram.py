@@ -222,12 +222,12 @@ async def test_a_document_over_the_cap_is_refused_without_downloading(library):
 
 @pytest.mark.parametrize("library", LIBRARIES)
 async def test_a_document_whose_real_size_is_over_the_cap_is_not_downloaded(library):
-    async with running(library, upload_cap=1024) as (api, _):
-        update = api.document_update(1, "名单.xlsx", b"x" * 2048)
-        del update["message"]["document"]["file_size"]  # Telegram may leave it out
+    async with running(library, env={"HUBAO_MAX_UPLOAD_MB": "1"}) as (api, _):
+        update = api.document_update(1, "名单.xlsx", b"x" * (2 * 1024 * 1024))
+        del update["message"]["document"]["file_size"]  # the message may leave it out
         api.push(update)
-        [text] = await api.wait_for_texts(1, 1)
-        assert "文件太大了" in text
+        [text] = await api.wait_for_texts(1, 1)  # getFile tells the size
+        assert "文件太大了（2.0 MB）" in text and "最多能收 1 MB" in text
         assert len(api.called("getFile")) == 1 and api.downloads == []
 
 

@@ -15,7 +15,10 @@ from bot.telegram_common import (
     BotApi,
     ChatSequencer,
     DocumentOut,
+    DocumentRef,
+    FileTooLarge,
     FloodWait,
+    MalformedUpdate,
     MaybeDelivered,
     ProgressMessage,
     RecentIds,
@@ -27,6 +30,7 @@ from bot.telegram_common import (
     html_chunks,
     incoming_from_callback,
     parse_admin_ids,
+    read_capped,
     render,
     with_flood_control,
 )
@@ -130,6 +134,59 @@ async def test_unusable_callback_data_is_answered_as_an_outdated_button():
     for data in [None, "", "x" * 65, "bad\ndata"]:
         replies = await eng.handle(incoming_from_callback(KEY, None, data))  # type: ignore[arg-type]
         assert say("stale_button") in joined(replies)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"chat_id": True},  # JSON true is no id, though bool is an int in Python
+        {"user_id": "7"},
+        {"text": ["你好"]},
+        {"callback_id": 5},
+        {"callback_data": {"v": 1}},
+        {"document": "file1"},
+    ],
+)
+def test_an_update_field_of_the_wrong_type_is_a_malformed_update(fields):
+    with pytest.raises(MalformedUpdate):
+        TelegramEvent(**{"update_id": 1, "chat_id": 5, "user_id": 5, **fields})
+
+
+def test_a_document_size_that_is_no_integer_is_a_malformed_update():
+    with pytest.raises(MalformedUpdate, match="file_size"):
+        DocumentRef("f1", "名单.xlsx", "12")  # type: ignore[arg-type]
+
+
+def test_every_text_of_an_update_is_made_valid_unicode():
+    event = TelegramEvent(
+        1,
+        5,
+        5,
+        text="你好\ud800",
+        callback_data="v:\udc00",
+        document=DocumentRef("f", "名\ud800", 1),
+    )
+    assert (event.text, event.callback_data) == ("你好\ufffd", "v:\ufffd")
+    assert event.document is not None and event.document.name == "名\ufffd"
+
+
+async def test_a_download_stops_one_chunk_past_the_cap_and_closes_the_stream():
+    pulled: list[int] = []
+    closed = asyncio.Event()
+
+    async def chunks():
+        try:
+            for i in range(100):
+                pulled.append(i)
+                yield b"x" * 10
+        finally:
+            closed.set()
+
+    with pytest.raises(FileTooLarge) as exc:
+        await read_capped(chunks(), limit=25)
+    assert (exc.value.size, exc.value.read) == (None, 30)
+    assert len(pulled) == 3 and closed.is_set()
+    assert await read_capped(chunks(), limit=1000) == b"x" * 1000
 
 
 def test_admin_commands_are_only_for_listed_users():
