@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import secrets
 import statistics
 import tempfile
 import time
@@ -29,8 +30,16 @@ SCRIPT = ["/quote", "A0 B0 C0", "8个人", "2023-07-01", "忘记密码怎么办"
           "我们7月15日提交名单，什么时候开始保？", "保费交到哪里", "A0多少钱", "谢谢"]  # fmt: skip
 
 
-async def run(storage: Storage, conversations: int, turns: int) -> tuple[float, list[float]]:
-    settings = Settings(data_dir=Path("."), db_url=None, today=dt.date(2023, 7, 10))
+async def run(
+    storage: Storage, conversations: int, turns: int, data_dir: Path
+) -> tuple[float, list[float]]:
+    # A throwaway secret (as HUBAO_SECRET_KEY would give): no key file is written anywhere.
+    settings = Settings(
+        data_dir=data_dir,
+        db_url=None,
+        today=dt.date(2023, 7, 10),
+        secret_key=secrets.token_hex(32),
+    )
     engine = build_engine(settings, storage, FaqService(load_kb()))
     latencies: list[float] = []
 
@@ -60,17 +69,18 @@ async def main() -> None:
     parser.add_argument("--turns", type=int, default=20)
     args = parser.parse_args()
     print(f"{args.conversations} concurrent conversations x {args.turns} turns")
-    report("memory", *await run(MemoryStorage(), args.conversations, args.turns))
-    with tempfile.TemporaryDirectory() as tmp:
-        sqlite = await open_storage(None, Path(tmp))
-        report("sqlite", *await run(sqlite, args.conversations, args.turns))
+    with tempfile.TemporaryDirectory(prefix="hubao-bench-") as tmp:
+        data_dir = Path(tmp)
+        report("memory", *await run(MemoryStorage(), args.conversations, args.turns, data_dir))
+        sqlite = await open_storage(None, data_dir)
+        report("sqlite", *await run(sqlite, args.conversations, args.turns, data_dir))
         await sqlite.close()
-    if args.pg:
-        pg = await open_storage(args.pg)
-        report("postgresql", *await run(pg, args.conversations, args.turns))
-        await pg.close()
-    else:
-        print("postgresql   not measured (pass --pg URL)")
+        if args.pg:
+            pg = await open_storage(args.pg)
+            report("postgresql", *await run(pg, args.conversations, args.turns, data_dir))
+            await pg.close()
+        else:
+            print("postgresql   not measured (pass --pg URL)")
 
 
 if __name__ == "__main__":

@@ -5,32 +5,39 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
-import json
+import io
+import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 from bot.bootstrap import App, open_app
 from bot.roster_cli import add_roster_commands
-from bot.settings import SettingsError
+from bot.settings import Settings, SettingsError, os_reason
 from bot.telegram_cli import add_telegram_command
-from bot.terminal import run_terminal
+from bot.terminal import json_text, run_terminal, storage_unavailable, visible
 from faq.answer import Answer, FaqService
 from faq.evaluate import evaluate, read_cases
 from faq.kb import KnowledgeBaseError, load_kb
 from faq.lint import lint
 from faq.misses import group_misses
+from flows.engine import Engine
 from flows.quote_text import quote_json, render_quote
 from flows.storage import ConversationKey
+from flows.storage_sql import StorageUrlError
 from rules.errors import InvalidInput, RulesError
 from rules.people import Category
 from rules.plans import parse_plan_codes
 from rules.policy import latest_policy_year
 from rules.premium import SelectionRefused, quote_unit
 
+EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
 
 
 class CliError(Exception):
@@ -43,7 +50,11 @@ class CliError(Exception):
 
 
 def _print_json(obj: Any) -> None:
-    print(json.dumps(obj, ensure_ascii=False, indent=None))
+    print(json_text(obj))
+
+
+def _error(text: str) -> None:
+    print(visible(text), file=sys.stderr)
 
 
 def _date(text: str) -> dt.date:
@@ -88,7 +99,7 @@ def _read_text(path: str) -> str:
             "bad_encoding", f"{path} 不是 UTF-8 文本文件，请另存为 UTF-8 后再试。"
         ) from None
     except OSError as exc:
-        raise CliError("unreadable_file", f"读不了 {path}：{exc.strerror}") from None
+        raise CliError("unreadable_file", f"读不了 {path}：{os_reason(exc)}") from None
 
 
 HOTLINE_KEY = ConversationKey("cli", "hotline", "hotline")
@@ -141,12 +152,30 @@ def _with_app(args: argparse.Namespace, work: Callable[[App], Awaitable[T]]) -> 
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    async def talk(app: App) -> None:
-        key = ConversationKey("terminal", args.user, args.user)
-        out_dir = Path(args.out) if args.out else app.settings.data_dir / "files"
-        await run_terminal(app.engine, key, sys.stdin, sys.stdout, out_dir)
+    settings = Settings.from_env()
+    if args.db:
+        settings = replace(settings, db_url=args.db)
+    settings.secret()  # a key file that cannot be used stops the chat before it starts
+    key = ConversationKey("terminal", args.user, args.user)
+    out_dir = Path(args.out).expanduser() if args.out else settings.data_dir / "files"
 
-    _with_app(args, talk)
+    async def talk() -> None:
+        # Opened by the chat, and again on a later message if the database is down.
+        apps: list[App] = []
+
+        async def engine() -> Engine:
+            if not apps:
+                apps.append(await open_app(settings))
+            return apps[0].engine
+
+        try:
+            await run_terminal(engine, key, sys.stdin, sys.stdout, out_dir)
+        finally:
+            if apps:
+                with contextlib.suppress(Exception):  # a database gone away: nothing to save
+                    await apps[0].storage.close()
+
+    asyncio.run(talk())
     return 0
 
 
@@ -202,9 +231,9 @@ def cmd_faq_misses(args: argparse.Namespace) -> int:
     if not groups:
         print("没有记录到未回答的问题。")
     for g in groups:
-        print(f"{g.count:>4}  {g.question}")
+        print(f"{g.count:>4}  {visible(g.question)}")
         for v in g.variants[1:]:
-            print(f"      · {v}")
+            print(f"      · {visible(v)}")
     return 0
 
 
@@ -256,23 +285,64 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _robust_stdio() -> None:
+    """Never fail on text the console cannot show or bytes it cannot decode: a GBK or
+    ASCII console shows "?" for what it lacks, undecodable input becomes U+FFFD."""
+    for stream in (sys.stdout, sys.stderr, sys.stdin):
+        if isinstance(stream, io.TextIOWrapper) and stream.errors != "backslashreplace":
+            with contextlib.suppress(ValueError, io.UnsupportedOperation):
+                stream.reconfigure(errors="replace")
+
+
+def _unexpected(exc: Exception) -> tuple[str, str]:
+    """Code and Chinese message for an error no command expected. Nothing of the error's
+    own text is shown: it may quote a cell of the user's file (an ID number)."""
+    from sqlalchemy.exc import DBAPIError
+
+    # Any OSError counts as "unavailable" inside a chat turn; here only a connection does.
+    database = isinstance(exc, DBAPIError | ConnectionError | TimeoutError)
+    if database or (storage_unavailable(exc) and not isinstance(exc, OSError)):
+        return "db_unavailable", "服务暂时连不上数据库，请稍后再试。"
+    if isinstance(exc, OSError):
+        return "os_error", f"读写文件时出错（{os_reason(exc)}）。请检查文件路径、权限和磁盘空间。"
+    return (
+        "internal_error",
+        f"出了点意外，没能完成（{type(exc).__name__}）。请检查输入的文件后再试；"
+        "如果一直这样，请联系维护人员，并说明运行的是哪条命令。",
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _robust_stdio()
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
+    as_json = bool(getattr(args, "json", False))
     try:
         return handler(args)
-    except SettingsError as exc:
-        print(str(exc), file=sys.stderr)
+    except (SettingsError, StorageUrlError) as exc:
+        _error(str(exc))
         return EXIT_USAGE
     except KnowledgeBaseError as exc:
-        print(f"知识库文件有误：{exc}", file=sys.stderr)
+        _error(f"知识库文件有误：{exc}")
         return EXIT_USAGE
     except CliError as exc:
-        if getattr(args, "json", False):
+        if as_json:
             _print_json({"error": {"code": exc.code, "message": exc.message}})
-        print(exc.message, file=sys.stderr)
+        _error(exc.message)
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        _error("\n已中断。")
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        # The command boundary: no traceback for the user, whatever went wrong below.
+        if os.environ.get("HUBAO_DEBUG", "") not in {"", "0"}:
+            raise
+        code, message = _unexpected(exc)
+        if as_json:
+            _print_json({"error": {"code": code, "message": message}})
+        _error(message)
+        return EXIT_FAILED
 
 
 def run() -> None:

@@ -7,18 +7,21 @@
 ``check`` exits 0 once the file has been checked, whatever it found in the rows; it exits
 2 with a Chinese message when the file cannot be checked or an argument is wrong. Output
 shows ID and phone numbers masked; only the report workbook, the unit's own file
-annotated, keeps them in full.
+annotated, keeps them in full. What is printed is shown with control characters escaped
+(a cell cannot retitle or recolour the terminal); only regular files are read, never more
+than the size cap; an unexpected failure is a short Chinese message, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from bot.terminal import FileRefused, json_text, read_regular_file, visible
 from rules.errors import RulesError
 from rules.policy import PolicyYear, latest_policy_year, policy_for_coverage_date
 from rules.privacy import mask_personal_data
@@ -32,7 +35,7 @@ from rules.roster import (
 )
 
 if TYPE_CHECKING:
-    from flows.roster_file import FileFinding
+    from flows.roster_file import FileFinding, RosterFile
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -46,9 +49,55 @@ def _refuse(code: str, message: str) -> NoReturn:
     raise CliError(code, message)
 
 
+FILE_TEXTS = {
+    "not_found": "找不到文件“{name}”，请检查路径和文件名。",
+    "folder": "“{name}”是一个文件夹，请写出里面名单文件的路径。",
+    "not_regular": "“{name}”不是普通文件（可能是设备或管道），请给出 .xlsx 或 .csv 名单文件。",
+    "too_large": "文件“{name}”太大（{size}），超过了{cap}的上限，不像一份参保名单。"
+    "请只保留名单所在的工作表，删掉图片等内容后再检查。",
+    "too_large_unknown": "文件“{name}”超过了{cap}的上限，不像一份参保名单。"
+    "请只保留名单所在的工作表，删掉图片等内容后再检查。",
+    "no_permission": "没有权限读取文件“{name}”，请检查文件权限。",
+    "unreadable": "读不了文件“{name}”（{reason}），请检查文件是否完好。",
+    "check_failed": "名单“{name}”没能检查完：文件里可能有特殊字符，或者格式损坏。"
+    "请在 Excel 里打开，“另存为”新的 Excel 工作簿（.xlsx）后再检查。",
+}
+
+
 def _say(text: str, *, err: bool = False) -> None:
-    """Every line shown goes through the mask: no full ID or phone number on a terminal."""
-    print(mask_personal_data(text), file=sys.stderr if err else sys.stdout)
+    """Every line shown goes through the mask (no full ID or phone number on a terminal)
+    and is made safe to print (no control character reaches the terminal)."""
+    print(visible(mask_personal_data(text)), file=sys.stderr if err else sys.stdout)
+
+
+def _print_json(obj: dict[str, Any]) -> None:
+    print(json_text(obj))
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
+def _read_source(source: Path, **options: Any) -> RosterFile | FileFinding:
+    """The roster at ``source``: only a regular file, and never more than the size cap."""
+    from flows.roster_file import MAX_FILE_BYTES, FileFinding, read_roster_bytes
+
+    name = source.name or str(source)
+    try:
+        data = read_regular_file(source, MAX_FILE_BYTES)
+    except FileRefused as refused:
+        reason = refused.reason
+        if reason == "too_large" and refused.size is None:
+            reason = "too_large_unknown"  # it grew past the cap while being read
+        message = FILE_TEXTS[reason].format(
+            name=name,
+            size=_mb(refused.size or 0),
+            cap=_mb(MAX_FILE_BYTES),
+            reason=refused.detail or "未知原因",
+        )
+        code = "too_large" if refused.reason == "too_large" else "unreadable_file"
+        return FileFinding(code, message)
+    return read_roster_bytes(data, name, **options)
 
 
 def _count(text: str | None, option: str) -> int | None:
@@ -120,28 +169,53 @@ def cmd_roster_template(args: argparse.Namespace) -> int:
 
 
 def cmd_roster_check(args: argparse.Namespace) -> int:
-    from flows.roster_file import (  # openpyxl: only for roster commands
-        FileFinding,
-        read_roster,
-        summary_lines,
-        write_clean,
-        write_report,
-    )
+    from bot.cli import CliError
 
     source = Path(args.file)
-    policy, start = _policy_and_start(args.as_of)
-    last_year = _count(args.last_year, "--last-year")
-    si_payers = _count(args.si_payers, "--si-payers")
-    report = _output_path(args.report, source, "--report")
-    clean = _output_path(args.clean, source, "--clean")
-    show_progress = not args.json and sys.stderr.isatty()
+    options = _CheckOptions(
+        *_policy_and_start(args.as_of),
+        last_year=_count(args.last_year, "--last-year"),
+        si_payers=_count(args.si_payers, "--si-payers"),
+        report=_output_path(args.report, source, "--report"),
+        clean=_output_path(args.clean, source, "--clean"),
+    )
+    created = [p for p in (options.report, options.clean) if p is not None and not p.exists()]
+    try:
+        return _check(args, source, options)
+    except Exception as exc:
+        # No half-written output file left behind, whatever stopped the check.
+        for path in created:
+            path.unlink(missing_ok=True)
+        if isinstance(exc, CliError):
+            raise
+        # A file that breaks the reader or the writer: a short message, no traceback (its
+        # text could quote a cell of the file, an ID number).
+        _refuse("check_failed", FILE_TEXTS["check_failed"].format(name=source.name))
 
-    roster = read_roster(source, policy=policy, progress=_progress if show_progress else None)
+
+@dataclass(frozen=True)
+class _CheckOptions:
+    policy: PolicyYear
+    start: dt.date
+    last_year: int | None
+    si_payers: int | None
+    report: Path | None
+    clean: Path | None
+
+
+def _check(args: argparse.Namespace, source: Path, options: _CheckOptions) -> int:
+    from flows.roster_file import FileFinding, summary_lines, write_clean, write_report
+
+    policy, start = options.policy, options.start
+    last_year, si_payers = options.last_year, options.si_payers
+    report, clean = options.report, options.clean
+    show_progress = not args.json and sys.stderr.isatty()
+    roster = _read_source(source, policy=policy, progress=_progress if show_progress else None)
     if show_progress:
         print(file=sys.stderr)
     if isinstance(roster, FileFinding):
         if args.json:
-            print(json.dumps(_result_json(roster, None, None), ensure_ascii=False))
+            _print_json(_result_json(roster, None, None))
         _say(roster.message, err=True)
         return EXIT_USAGE
 
@@ -169,7 +243,7 @@ def cmd_roster_check(args: argparse.Namespace) -> int:
         written.append(f"已生成可导入的名单：{clean}（{count}人，有错误的行已去掉）")
 
     if args.json:
-        print(json.dumps(_result_json(None, check, unit), ensure_ascii=False))
+        _print_json(_result_json(None, check, unit))
         for line in written:
             _say(line, err=True)
         return EXIT_OK
