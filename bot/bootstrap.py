@@ -12,6 +12,7 @@ from faq.kb import load_kb
 from flows.engine import Engine
 from flows.storage import Storage
 from flows.storage_factory import open_storage
+from flows.storage_sql import private_dir
 
 
 def build_engine(settings: Settings, storage: Storage, faq: FaqService) -> Engine:
@@ -48,5 +49,8 @@ async def open_app(settings: Settings | None = None, db_url: str | None = None) 
     settings = settings or Settings.from_env()
     if db_url:
         settings = replace(settings, db_url=db_url)
+    if settings.data_dir.is_dir():
+        # It holds the key file, the SQLite database and the files sent: its owner's only.
+        private_dir(settings.data_dir, tighten=True)
     storage = await open_storage(settings.db_url, settings.data_dir)
     return App(settings, FaqService(load_kb()), storage)

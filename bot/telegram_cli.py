@@ -96,12 +96,11 @@ async def serve(factory: BotFactory, config: TelegramConfig, db_url: str | None)
 
 
 def _configure_logging() -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
-    # Their request logs carry the bot token in the URL.
-    for noisy in ("httpx", "httpcore", "aiohttp.access", "aiogram.event"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Every line masked (tracebacks too); loggers whose request lines carry the bot token
+    # kept to warnings.
+    from bot.logs import setup_logging
+
+    setup_logging(logging.INFO)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -159,10 +159,12 @@ class Storage(ABC):
 
     @abstractmethod
     async def forget_user(self, channel: str, user_id: str) -> int:
-        """Erase every conversation, transcript, draft and claim of a user; count them."""
+        """Erase every conversation, transcript, draft, claim and miss of a user; count the
+        conversations."""
 
     @abstractmethod
-    async def misses(self, since: dt.date | None = None) -> list[Miss]: ...
+    async def misses(self, since: dt.date | None = None) -> list[Miss]:
+        """Questions nobody could answer (masked), oldest first; a user's go with /forget."""
 
     @abstractmethod
     async def stats(self) -> dict[str, int]:
@@ -180,7 +182,7 @@ class MemoryStorage(Storage):
         self._seen: set[tuple[ConversationKey, str]] = set()
         self._lines: dict[ConversationKey, list[TranscriptLine]] = {}
         self._claims: dict[ConversationKey, tuple[int, str, tuple[PersonClaim, ...]]] = {}
-        self._misses: list[Miss] = []
+        self._misses: list[tuple[ConversationKey, Miss]] = []
         self._counts: dict[str, int] = {}
         self._locks: dict[ConversationKey, asyncio.Lock] = {}
 
@@ -202,7 +204,7 @@ class MemoryStorage(Storage):
                 self._seen.add((key, message_id))
             self._states[key] = turn.state.to_json()
             self._lines.setdefault(key, []).extend(turn.lines)
-            self._misses.extend(turn.misses)
+            self._misses.extend((key, miss) for miss in turn.misses)
             self._counts["turns"] = self._counts.get("turns", 0) + 1
             for outcome in turn.outcomes:
                 self._counts[outcome] = self._counts.get(outcome, 0) + 1
@@ -233,10 +235,11 @@ class MemoryStorage(Storage):
             self._states.pop(k, None)
             self._lines.pop(k, None)
             self._claims.pop(k, None)
+        self._misses = [(k, m) for k, m in self._misses if k not in keys]
         return len(keys)
 
     async def misses(self, since: dt.date | None = None) -> list[Miss]:
-        return [m for m in self._misses if since is None or m.at.date() >= since]
+        return [m for _, m in self._misses if since is None or m.at.date() >= since]
 
     async def stats(self) -> dict[str, int]:
         return {

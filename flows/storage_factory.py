@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy.engine import URL
 
 from flows.storage import MemoryStorage, Storage
-from flows.storage_sql import SqlStorage
+from flows.storage_sql import SqlStorage, private_dir
 
 DB_FILE_NAME = "hubao.sqlite3"
 
@@ -21,14 +21,19 @@ def default_data_dir() -> Path:
 async def open_storage(url: str | None, data_dir: Path | None = None) -> Storage:
     """``None`` or "" -> the SQLite file ``hubao.sqlite3`` in ``data_dir`` (default
     :func:`default_data_dir`); "memory" -> :class:`MemoryStorage`; otherwise a SQLite or
-    PostgreSQL URL. SQL storage comes back migrated to the newest schema."""
+    PostgreSQL URL. SQL storage comes back migrated to the newest schema.
+
+    The data folder is hubao's own: created, or tightened, to be opened by its owner only
+    (the database file itself is created 0600 by :class:`SqlStorage`)."""
     if url is not None and url.strip().lower() == "memory":
         return MemoryStorage()
     target: str | URL
     if url and url.strip():
         target = url.strip()
     else:
-        path = (data_dir or default_data_dir()).expanduser() / DB_FILE_NAME
+        folder = (data_dir or default_data_dir()).expanduser()
+        private_dir(folder, tighten=True)
+        path = folder / DB_FILE_NAME
         # URL.create, not string formatting: a path may hold '?' or '#'.
         target = URL.create("sqlite+aiosqlite", database=str(path))
     storage = SqlStorage(target)

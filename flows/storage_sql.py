@@ -13,6 +13,10 @@ How a turn is serialized:
 
 Everything a turn records (state, dedupe mark, transcript, counters, misses, claims) is
 written in that one transaction, committed when the turn's block exits cleanly.
+
+A SQLite database is kept readable by its owner only: the file (and so the ``-wal`` and
+``-shm`` files SQLite creates beside it with the same mode) is created 0600, a looser
+existing one tightened, and missing folders are created 0700.
 """
 
 from __future__ import annotations
@@ -22,7 +26,9 @@ import contextlib
 import datetime as dt
 import functools
 import json
+import os
 import sqlite3
+import stat
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -46,7 +52,7 @@ from flows.storage import (
 from rules.privacy import mask_personal_data
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
 """The newest migration; a schema already there skips Alembic (kept equal by a test)."""
 
 # Advisory lock ids (classid, objid) on PostgreSQL; the classid keeps them apart from
@@ -151,13 +157,22 @@ claims = sa.Table(
     sa.Index("ix_claims_conversation", "conversation_id"),
 )
 
+# A miss belongs to the conversation it was asked in, so /forget erases it; rows kept
+# before revision 0002 belong to none.
 misses_table = sa.Table(
     "misses",
     metadata,
     sa.Column("id", _Id, primary_key=True, autoincrement=True),
     sa.Column("question", sa.Text(), nullable=False),
     sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Column(
+        "conversation_id",
+        _Id,
+        sa.ForeignKey("conversations.id", ondelete="CASCADE", name="fk_misses_conversation"),
+        nullable=True,
+    ),
     sa.Index("ix_misses_at", "at"),
+    sa.Index("ix_misses_conversation", "conversation_id"),
 )
 
 # One row per processed turn: appends never contend, unlike a shared counter row, and the
@@ -253,7 +268,7 @@ class SqlStorage(Storage):
         serializer = functools.partial(json.dumps, ensure_ascii=False)
         if self._sqlite:
             assert self.url.database is not None
-            Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
+            private_sqlite_file(Path(self.url.database))
             self._engine = create_async_engine(
                 self.url,
                 echo=echo,
@@ -417,7 +432,11 @@ class SqlStorage(Storage):
             await conn.execute(
                 sa.insert(misses_table),
                 [
-                    {"question": mask_personal_data(miss.question), "at": miss.at}
+                    {
+                        "question": mask_personal_data(miss.question),
+                        "at": miss.at,
+                        "conversation_id": conversation_id,
+                    }
                     for miss in turn.misses
                 ],
             )
@@ -499,10 +518,11 @@ class SqlStorage(Storage):
         )
         async with self._engine.connect() as conn:
             rows = await conn.execute(query)
-            return [TranscriptLine(row.at, row.role, row.text) for row in rows]
+            # Masked when written; masked again for lines kept by an older version.
+            return [TranscriptLine(row.at, row.role, mask_personal_data(row.text)) for row in rows]
 
     async def forget_user(self, channel: str, user_id: str) -> int:
-        """Erase the user's conversations and all that hangs off them.
+        """Erase the user's conversations and all that hangs off them, their misses too.
 
         Waits for turns of those conversations in progress; call it outside a turn."""
         async with self._write() as conn:
@@ -519,7 +539,7 @@ class SqlStorage(Storage):
                 ).scalars()
             )
             if ids:
-                for table in (processed_messages, transcript, claims):
+                for table in (processed_messages, transcript, claims, misses_table):
                     await conn.execute(sa.delete(table).where(table.c.conversation_id.in_(ids)))
                 await conn.execute(sa.delete(conversations).where(conversations.c.id.in_(ids)))
             return len(ids)
@@ -530,7 +550,8 @@ class SqlStorage(Storage):
             start = dt.datetime.combine(since, dt.time(), tzinfo=dt.UTC)
             query = query.where(misses_table.c.at >= start)
         async with self._engine.connect() as conn:
-            return [Miss(row.question, row.at) for row in await conn.execute(query)]
+            rows = await conn.execute(query)
+            return [Miss(mask_personal_data(row.question), row.at) for row in rows]
 
     async def stats(self) -> dict[str, int]:
         outcomes = sa.select(
@@ -554,6 +575,50 @@ class SqlStorage(Storage):
         await self._engine.dispose()
 
 
+PRIVATE_FILE_MODE = 0o600
+PRIVATE_DIR_MODE = 0o700
+_SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def private_dir(path: Path, *, tighten: bool = False) -> None:
+    """Create ``path`` (and missing parents) as a folder only its owner can open.
+
+    ``tighten``: also take group and other permissions off an existing folder of ours
+    (hubao's own data folder; never a folder someone else named)."""
+    if not path.exists():
+        # A umask only takes permissions away: the folder is never open to others.
+        path.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    elif tighten:
+        _tighten(path, PRIVATE_DIR_MODE)
+
+
+def private_sqlite_file(path: Path) -> None:
+    """Create the database file empty with mode 0600 (umask or not) before SQLite opens
+    it; an existing one of ours, and its side files, lose group and other permissions."""
+    private_dir(path.parent)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+    except FileExistsError:
+        pass
+    else:
+        try:
+            os.fchmod(fd, PRIVATE_FILE_MODE)
+        finally:
+            os.close(fd)
+    for file in (path, *(path.with_name(path.name + s) for s in _SQLITE_SIDE_FILES)):
+        _tighten(file, PRIVATE_FILE_MODE)
+
+
+def _tighten(path: Path, mode: int) -> None:
+    """Take away group and other permissions from ``path`` if it exists and is ours."""
+    try:
+        found = path.stat()
+        if found.st_uid == os.geteuid() and stat.S_IMODE(found.st_mode) & 0o077:
+            path.chmod(mode)
+    except FileNotFoundError:
+        pass
+
+
 def _take_over_sqlite_transactions(engine: AsyncEngine) -> None:
     """Let SQLAlchemy, not the sqlite3 driver, emit BEGIN, so a turn can say IMMEDIATE
     (SQLAlchemy's "Serializable isolation / Savepoints / Transactional DDL" recipe)."""
@@ -565,6 +630,8 @@ def _take_over_sqlite_transactions(engine: AsyncEngine) -> None:
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute("PRAGMA foreign_keys=ON")
+            # What /forget erases is overwritten in the file, not left in free pages.
+            cursor.execute("PRAGMA secure_delete=ON")
             # Switching needs the file to itself, and SQLite fails at once rather than
             # wait, while another process uses it; migrate() retries until it is WAL.
             with contextlib.suppress(sqlite3.OperationalError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+import stat
 import subprocess
 import sys
 import textwrap
@@ -274,6 +275,46 @@ class TestStorageContract:
         assert (await storage.stats())["conversations"] == 2 + 1  # theirs, and u3
         assert await storage.forget_user("test", "u1") == 0
 
+    async def test_forget_user_erases_the_users_misses_too(self, storage: Storage) -> None:
+        mine, theirs = key("u1", chat="c1"), key("u2")
+        async with storage.turn(mine, "m1") as turn:
+            turn.miss("我手机157-7370-8775，宠物能保吗", AT)
+        async with storage.turn(key("u1", chat="c2"), "m1") as turn:
+            turn.miss("年会节目怎么排", AT)
+        async with storage.turn(theirs, "m1") as turn:
+            turn.miss("公司团建能报销吗", AT)
+        assert [m.question for m in await storage.misses()] == [
+            "我手机157****8775，宠物能保吗",
+            "年会节目怎么排",
+            "公司团建能报销吗",
+        ]
+        assert await storage.forget_user("test", "u1") == 2
+        assert [m.question for m in await storage.misses()] == ["公司团建能报销吗"]
+
+    async def test_numbers_written_any_way_are_masked_in_transcript_and_misses(
+        self, storage: Storage
+    ) -> None:
+        said = (
+            "ID320102199006247703 身份证310101 19870216 2209 旧证310101870216220 "
+            "手机+86 152 9699 4522 或 131 3389 7510 或 ００８６－１５２－９６９９－４５２２"
+        )
+        async with storage.turn(key(), "m1") as turn:
+            turn.log("user", said, AT)
+            turn.miss(said, AT)
+        shown = [line.text for line in await storage.transcript(key())]
+        shown += [m.question for m in await storage.misses()]
+        for text in shown:
+            plain = text.replace(" ", "")
+            for number in (
+                "320102199006247703",
+                "310101198702162209",
+                "310101870216220",
+                "15296994522",
+                "13133897510",
+            ):
+                assert number not in plain
+            assert "3201**********7703" in text and "131****7510" in text
+
     async def test_stats_count_processed_turns_and_outcomes(self, storage: Storage) -> None:
         assert await storage.stats() == {
             "conversations": 0,
@@ -467,6 +508,86 @@ async def test_no_url_means_the_sqlite_file_in_the_data_dir(
     explicit = await open_storage("", tmp_path / "elsewhere")
     await explicit.close()
     assert (tmp_path / "elsewhere" / "hubao.sqlite3").exists()
+
+
+async def test_the_sqlite_file_and_its_folder_are_readable_by_the_owner_only(
+    tmp_path: Path,
+) -> None:
+    old = os.umask(0o022)
+    try:
+        storage = await open_storage(None, tmp_path / "data")
+        try:
+            await take_turn(storage, key(), "m1")
+            folder = tmp_path / "data"
+            files = sorted(folder.iterdir())
+            assert {f.name for f in files} >= {"hubao.sqlite3", "hubao.sqlite3-wal"}
+            assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+            for f in files:
+                assert stat.S_IMODE(f.stat().st_mode) == 0o600, f.name
+        finally:
+            await storage.close()
+    finally:
+        os.umask(old)
+
+
+async def test_an_existing_database_file_open_to_others_is_tightened(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    storage = await open_storage(None, folder)
+    await take_turn(storage, key(), "m1")
+    await storage.close()
+    folder.chmod(0o755)
+    for f in folder.iterdir():
+        f.chmod(0o644)
+    storage = await open_storage(None, folder)
+    try:
+        await take_turn(storage, key(), "m2")
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700  # hubao's own data folder
+        for f in folder.iterdir():
+            assert stat.S_IMODE(f.stat().st_mode) == 0o600, f.name
+    finally:
+        await storage.close()
+
+
+async def test_an_older_schema_is_upgraded_and_its_text_masked_again(tmp_path: Path) -> None:
+    """A database at revision 0001 with numbers the older masking let through."""
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    engine = sa.create_engine(url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        from alembic import command
+
+        command.upgrade(config, "0001")
+        conn.execute(
+            sa.text(
+                "INSERT INTO conversations (channel, chat_id, user_id, state, created_at,"
+                " updated_at) VALUES ('test', 'u1', 'u1', '{}', :at, :at)"
+            ),
+            {"at": AT.replace(tzinfo=None)},
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO transcript (conversation_id, at, role, text)"
+                " VALUES (1, :at, 'user', '电话157-7370-8775')"
+            ),
+            {"at": AT.replace(tzinfo=None)},
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO misses (question, at) VALUES ('ID320102199006247703 能保吗', :at)"
+            ),
+            {"at": AT.replace(tzinfo=None)},
+        )
+    engine.dispose()
+    storage = await open_storage(url)
+    try:
+        assert [line.text for line in await storage.transcript(key())] == ["电话157****8775"]
+        assert [m.question for m in await storage.misses()] == ["ID3201**********7703 能保吗"]
+    finally:
+        await storage.close()
+    raw = (tmp_path / "old.sqlite3").read_bytes()
+    assert b"7370-8775" not in raw and b"320102199006247703" not in raw
 
 
 def test_the_head_revision_the_storage_skips_at_is_alembics_newest():

@@ -48,6 +48,7 @@ from rules.dates import (
 from rules.errors import NoPolicyData
 from rules.fmt import cn_date
 from rules.plans import check_selection
+from rules.privacy import contains_personal_data
 
 # --- step 1: where the unit stands ----------------------------------------------------
 
@@ -333,6 +334,8 @@ def _unit(text: str, ctx: FlowContext) -> str | None:
         return None
     if not _names_unit(name) and (extract_plans(name) or _NOT_A_NAME.search(name)):
         return None  # a request ("报个价 8个人 A0 B0 C0"), not the unit's name
+    if contains_personal_data(name):  # it would reach the draft, the claims and the summary
+        raise Invalid(say("enroll_unit_personal_data"))
     name = _UNIT_SAID.sub("", _UNIT_LEAD.sub("", name, count=1), count=1).strip(" 。.，,")
     name = re.sub(r"[吧啊呀哈哦]+$", "", name)
     low, high = UNIT_NAME_CHARS
