@@ -92,21 +92,26 @@ class Code(StrEnum):
     BAD_SI_FLAG = "bad_si_flag"
     OVER_AGE = "over_age"
     INELIGIBLE = "ineligible"
+    CONTROL_CHARS = "control_chars"
 
     @property
     def severity(self) -> Severity:
-        # Only over_age is a warning: the platform lets the unit keep an over-age 职保
-        # employee by ticking 社保尚在缴金 at validation, a confirmation rather than a fix
-        # to the file. Every other finding either makes the import fail or would enroll
+        # Two warnings. over_age: the platform lets the unit keep an over-age 职保 employee
+        # by ticking 社保尚在缴金 at validation, a confirmation rather than a fix to the
+        # file. control_chars: invisible characters were removed when the file was read,
+        # so the row is checked (and goes to the clean file) without them; the unit only
+        # needs to know. Every other finding either makes the import fail or would enroll
         # the wrong person (a sex or birth date that disagrees with a valid ID number is
         # most often a row shifted while pasting), so it must be fixed before upload.
-        return Severity.WARNING if self is Code.OVER_AGE else Severity.ERROR
+        return Severity.WARNING if self in _WARNINGS else Severity.ERROR
 
     @property
     def label(self) -> str:
         """A few words for summaries and counts."""
         return _TITLES[self]
 
+
+_WARNINGS = frozenset({Code.OVER_AGE, Code.CONTROL_CHARS})
 
 _TITLES: dict[Code, str] = {
     Code.MISSING_REQUIRED: "必填项为空",
@@ -123,6 +128,7 @@ _TITLES: dict[Code, str] = {
     Code.BAD_SI_FLAG: "是否有社保填写不对",
     Code.OVER_AGE: "职保超龄（需移除或确认）",
     Code.INELIGIBLE: "不能参保（无社保且超龄）",
+    Code.CONTROL_CHARS: "含看不见的控制字符（已删除）",
 }
 
 # Every message a row can get, in one place. Values echoed from the file are masked and
@@ -166,6 +172,10 @@ _TEXT: dict[str, str] = {
         "请移除此人；如确认社保尚在缴金（医保享受在职待遇），可保留，"
         "在平台清册校验时勾选【社保尚在缴金】。"
     ),
+    "control_chars": (
+        "“{column}”里有看不见的控制字符（常见于从网页或其他系统复制），检查时已删除。"
+        "请在原表中重新输入这一格。"
+    ),
     "ineligible": (
         "没有社保，且到起保日{start}已满{age}周岁（女性满{female}周岁、男性满{male}周岁），"
         "不能参加互助保障。请从名单中删除此行；如其实有社保，请把是否有社保改为“是”。"
@@ -185,12 +195,14 @@ class RosterRow:
     """One data row as read from the file: raw cell text per template field.
 
     ``numeric`` names the cells the spreadsheet stored as numbers; for an ID number that
-    means Excel has already dropped digits.
+    means Excel has already dropped digits. ``cleaned`` names the cells that had invisible
+    control characters, removed from ``cells`` when the file was read.
     """
 
     row: int
     cells: Mapping[RosterField, str]
     numeric: frozenset[RosterField] = frozenset()
+    cleaned: frozenset[RosterField] = frozenset()
 
     def cell(self, name: RosterField) -> str:
         """The raw text of a field; "" when blank or when the file has no such column."""
@@ -394,6 +406,13 @@ class _RowChecker:
 
     def check(self, row: RosterRow) -> None:
         before = len(self.findings)
+        for name in sorted(row.cleaned, key=TEMPLATE_FIELDS.index):
+            self.add(
+                row,
+                name,
+                Code.CONTROL_CHARS,
+                _TEXT["control_chars"].format(column=self.column(name)),
+            )
         for required in sorted(REQUIRED_FIELDS, key=TEMPLATE_FIELDS.index):
             if not row.cell(required).strip():
                 self.add(

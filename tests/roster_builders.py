@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
+import itertools
+import zipfile
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -136,3 +140,172 @@ def csv_file(
 def reorder(rows: Sequence[Sequence[Any]], order: Sequence[int]) -> list[list[Any]]:
     """Rows with their columns taken in ``order`` (indexes into the template's columns)."""
     return [[row[i] for i in order] for row in rows]
+
+
+# --- workbooks written part by part ----------------------------------------------------
+# For files no spreadsheet program would write (hidden sheets, huge style tables, cells in
+# column XFD), the zip members are written directly, streamed so big ones cost little.
+
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+DATE_STYLE = 1
+"""Index of the date style (numFmtId 14) in ``DEFAULT_STYLES``."""
+DEFAULT_STYLES = (
+    f'<styleSheet xmlns="{MAIN_NS}"><cellXfs count="2"><xf numFmtId="0"/>'
+    '<xf numFmtId="14" applyNumberFormat="1"/></cellXfs></styleSheet>'
+).encode()
+
+
+@dataclass(frozen=True)
+class RawSheet:
+    """A worksheet as ``<row>`` elements (bytes), written inside ``<sheetData>``."""
+
+    name: str
+    rows: Iterable[bytes]
+    state: str = "visible"
+    dimension: str | None = None
+
+
+def _excel_escape(text: str) -> str:
+    """XML text as Excel writes it: C0 controls, which XML forbids, as ``_xHHHH_``."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return "".join(
+        f"_x{ord(ch):04X}_" if ord(ch) < 32 and ch not in "\t\n\r" else ch for ch in text
+    )
+
+
+def xml_cell(ref: str, value: Any, *, style: int | None = None) -> str:
+    """One ``<c>`` element: text as an inline string, numbers and booleans as values."""
+    s = "" if style is None else f' s="{style}"'
+    if value is None:
+        return f'<c r="{ref}"{s}/>'
+    if isinstance(value, bool):
+        return f'<c r="{ref}" t="b"{s}><v>{int(value)}</v></c>'
+    if isinstance(value, int | float):
+        return f'<c r="{ref}"{s}><v>{value!r}</v></c>'
+    return f'<c r="{ref}" t="inlineStr"{s}><is><t>{_excel_escape(str(value))}</t></is></c>'
+
+
+def xml_row(number: int, values: Sequence[Any] = (), *, extra: str = "") -> bytes:
+    """A ``<row>`` with ``values`` from column A (None and "" left out), then ``extra``."""
+    from openpyxl.utils import get_column_letter
+
+    cells = "".join(
+        xml_cell(f"{get_column_letter(c)}{number}", v)
+        for c, v in enumerate(values, start=1)
+        if v is not None and v != ""
+    )
+    return f'<row r="{number}">{cells}{extra}</row>'.encode()
+
+
+def _write_chunks(archive: zipfile.ZipFile, name: str, parts: Iterable[bytes]) -> None:
+    with archive.open(name, "w", force_zip64=True) as member:
+        batch: list[bytes] = []
+        for part in parts:
+            batch.append(part)
+            if len(batch) >= 20_000:
+                member.write(b"".join(batch))
+                batch.clear()
+        member.write(b"".join(batch))
+
+
+def raw_xlsx(
+    sheets: Sequence[RawSheet],
+    *,
+    shared_strings: Iterable[bytes] | None = None,
+    styles: Iterable[bytes] = (DEFAULT_STYLES,),
+    workbook_pr: str = "",
+    compresslevel: int | None = None,
+) -> bytes:
+    """An .xlsx package with these sheets (in this order), optional ``<si>`` elements for
+    xl/sharedStrings.xml and the chunks of xl/styles.xml. ``compresslevel`` 1 makes big
+    members quick to write."""
+    buffer = io.BytesIO()
+    overrides = [
+        ("/xl/workbook.xml", "sheet.main+xml"),
+        ("/xl/styles.xml", "styles+xml"),
+        *((f"/xl/worksheets/sheet{i}.xml", "worksheet+xml") for i in range(1, len(sheets) + 1)),
+    ]
+    if shared_strings is not None:
+        overrides.append(("/xl/sharedStrings.xml", "sharedStrings+xml"))
+    types = "".join(
+        f'<Override PartName="{part}" ContentType="application/'
+        f'vnd.openxmlformats-officedocument.spreadsheetml.{kind}"/>'
+        for part, kind in overrides
+    )
+    rels = "".join(
+        f'<Relationship Id="rId{i}" Type="{REL_NS}/worksheet" Target="worksheets/sheet{i}.xml"/>'
+        for i in range(1, len(sheets) + 1)
+    )
+    rels += f'<Relationship Id="rStyles" Type="{REL_NS}/styles" Target="styles.xml"/>'
+    if shared_strings is not None:
+        rels += (
+            f'<Relationship Id="rStrings" Type="{REL_NS}/sharedStrings"'
+            ' Target="sharedStrings.xml"/>'
+        )
+    entries = "".join(
+        f'<sheet name="{_excel_escape(s.name)}" sheetId="{i}"'
+        + ("" if s.state == "visible" else f' state="{s.state}"')
+        + f' r:id="rId{i}"/>'
+        for i, s in enumerate(sheets, start=1)
+    )
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=compresslevel) as z:
+        z.writestr(
+            "[Content_Types].xml",
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/'
+            'vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>' + types + "</Types>",
+        )
+        z.writestr(
+            "_rels/.rels",
+            f'<Relationships xmlns="{PKG_REL_NS}"><Relationship Id="rId1" Type="{REL_NS}/'
+            'officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        )
+        z.writestr(
+            "xl/workbook.xml",
+            f'<workbook xmlns="{MAIN_NS}" xmlns:r="{REL_NS}">{workbook_pr}'
+            f"<sheets>{entries}</sheets></workbook>",
+        )
+        z.writestr(
+            "xl/_rels/workbook.xml.rels",
+            f'<Relationships xmlns="{PKG_REL_NS}">{rels}</Relationships>',
+        )
+        for i, sheet in enumerate(sheets, start=1):
+            dimension = "" if sheet.dimension is None else f'<dimension ref="{sheet.dimension}"/>'
+            _write_chunks(
+                z,
+                f"xl/worksheets/sheet{i}.xml",
+                itertools.chain(
+                    [f'<worksheet xmlns="{MAIN_NS}">{dimension}<sheetData>'.encode()],
+                    sheet.rows,
+                    [b"</sheetData></worksheet>"],
+                ),
+            )
+        _write_chunks(z, "xl/styles.xml", styles)
+        if shared_strings is not None:
+            _write_chunks(
+                z,
+                "xl/sharedStrings.xml",
+                itertools.chain(
+                    [f'<sst xmlns="{MAIN_NS}">'.encode()], shared_strings, [b"</sst>"]
+                ),
+            )
+    return buffer.getvalue()
+
+
+def roster_sheet(
+    name: str,
+    numbers: Sequence[str],
+    *,
+    state: str = "visible",
+    person: str = "张三",
+    header: Sequence[str] = TEMPLATE_HEADER,
+) -> RawSheet:
+    """A sheet holding the template header and one valid row per ID number."""
+    rows = [xml_row(1, header)]
+    rows += [
+        xml_row(r, row_values(n, seq=r - 1, name=person)) for r, n in enumerate(numbers, start=2)
+    ]
+    return RawSheet(name, rows, state)

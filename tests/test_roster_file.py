@@ -24,13 +24,19 @@ from rules.policy import latest_policy_year
 from rules.roster import Code, RosterField, check_rows
 
 from roster_builders import (
+    MAIN_NS,
     TEMPLATE_HEADER,
+    RawSheet,
     csv_file,
     id_number,
     people,
+    raw_xlsx,
     reorder,
+    roster_sheet,
     row_values,
     workbook,
+    xml_cell,
+    xml_row,
 )
 
 POLICY = latest_policy_year()
@@ -431,3 +437,138 @@ def test_reorder_helper_keeps_the_template_readable(tmp_path):
     rows = reorder([row_values(number)], order)
     header = [TEMPLATE_HEADER[i] for i in order]
     assert codes(read(workbook(tmp_path / "名单.xlsx", rows, header=header))) == []
+
+
+# --- workbooks as Excel and other programs write them -----------------------------------------
+
+
+def _sheet_xml(rows: str, *, prefix: str = "", ns: str = MAIN_NS, dimension: str = "") -> bytes:
+    p = f"{prefix}:" if prefix else ""
+    xmlns = f"xmlns:{prefix}" if prefix else "xmlns"
+    return (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<{p}worksheet {xmlns}="{ns}">{dimension}<{p}sheetData>{rows}</{p}sheetData>'
+        f"</{p}worksheet>"
+    ).encode()
+
+
+def _with_member(data: bytes, name: str, body: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(buffer, "w") as z:
+        for info in source.infolist():
+            z.writestr(info.filename, body if info.filename == name else source.read(info))
+    return buffer.getvalue()
+
+
+def _read_bytes(data: bytes, **kw):
+    result = read_roster_bytes(data, "名单.xlsx", policy=POLICY, **kw)
+    assert isinstance(result, RosterFile), result
+    return result
+
+
+def test_shared_strings_with_rich_text_phonetics_and_excel_escapes():
+    [number] = people(1)
+    strings = [*TEMPLATE_HEADER, "张三", "居民身份证", number, "是"]
+    si = [f"<si><t>{s}</t></si>".encode() for s in strings]
+    # 张三 in two runs of rich text with a phonetic guide; a note with Excel's escapes.
+    si[8] = (
+        "<si><r><rPr><b/></rPr><t>张</t></r><r><t>三</t></r><rPh><t>zhang</t></rPh></si>".encode()
+    )
+    si.append(b"<si><t>A_x000D__x005F_x0041_</t></si>")
+    cells = "".join(f'<c r="{"ABCDEFGH"[i]}1" t="s"><v>{i}</v></c>' for i in range(8))
+    row = '<c r="B2" t="s"><v>8</v></c><c r="C2" t="s"><v>9</v></c><c r="D2" t="s"><v>10</v></c>'
+    row += '<c r="H2" t="s"><v>11</v></c><c r="I2" t="s"><v>12</v></c>'
+    rows = [f'<row r="1">{cells}</row>'.encode(), f'<row r="2">{row}</row>'.encode()]
+    roster = _read_bytes(raw_xlsx([RawSheet("参保名单", rows)], shared_strings=si))
+    assert roster.rows[0].cell(RosterField.NAME) == "张三"
+    assert roster.cells[1][8] == "A\r_x0041_"
+    assert codes(roster) == []
+
+
+def test_a_prefixed_strict_workbook_with_cells_and_rows_without_references():
+    [number] = people(1)
+    strict = "http://purl.oclc.org/ooxml/spreadsheetml/main"
+    cells = "".join(
+        f'<x:c t="inlineStr"><x:is><x:t>{h}</x:t></x:is></x:c>' for h in TEMPLATE_HEADER
+    )
+    values = ["1", "张三", "居民身份证", number, "", "", "", "是"]
+    person = "".join(
+        f'<x:c t="inlineStr"><x:is><x:t>{v}</x:t></x:is></x:c>' if v else "<x:c/>" for v in values
+    )
+    body = _sheet_xml(f"<x:row>{cells}</x:row><x:row>{person}</x:row>", prefix="x", ns=strict)
+    data = raw_xlsx([RawSheet("参保名单", [])])
+    roster = _read_bytes(_with_member(data, "xl/worksheets/sheet1.xml", body))
+    assert [r.row for r in roster.rows] == [2] and codes(roster) == []
+
+
+@pytest.mark.parametrize(
+    ("styles", "pr", "serial"),
+    [
+        # A custom format, Chinese Excel's built-in 31 (yyyy"年"m"月"d"日"), the 1904 system.
+        ('<numFmts><numFmt numFmtId="176" formatCode="yyyy/m/d;@"/></numFmts>', "", 32874),
+        ("", "", 32874),
+        ("", '<workbookPr date1904="1"/>', 32874 - 1462),
+    ],
+)
+def test_date_formats_of_every_kind_become_dates(styles, pr, serial):
+    fmt = "176" if "176" in styles else "31"
+    sheet_styles = (
+        f'<styleSheet xmlns="{MAIN_NS}">{styles}<cellXfs count="2"><xf numFmtId="0"/>'
+        f'<xf numFmtId="{fmt}" applyNumberFormat="1"/></cellXfs></styleSheet>'
+    ).encode()
+    values = row_values("E12345678", doc_type="护照", sex="男")
+    cells = "".join(xml_cell(f"{'ABCDEFGH'[c]}2", v) for c, v in enumerate(values) if v)
+    cells += xml_cell("F2", serial, style=1)
+    rows = [xml_row(1, TEMPLATE_HEADER), f'<row r="2">{cells}</row>'.encode()]
+    data = raw_xlsx([RawSheet("参保名单", rows)], styles=[sheet_styles], workbook_pr=pr)
+    roster = _read_bytes(data)
+    assert roster.cells[1][5] == dt.datetime(1990, 1, 1)
+    assert check(roster).people[0].birth_date == dt.date(1990, 1, 1)
+
+
+def test_progress_expects_the_rows_the_dimension_record_names():
+    rows = [xml_row(1, TEMPLATE_HEADER)]
+    rows += [xml_row(r, row_values(n, seq=r - 1)) for r, n in enumerate(people(1000), start=2)]
+    data = raw_xlsx([RawSheet("参保名单", rows, dimension="A1:H1001")])
+    calls = []
+    _read_bytes(data, progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(500, 1000), (1000, 1000), (1000, 1000)]
+
+
+def test_a_row_reference_going_backwards_is_taken_as_the_next_row():
+    ids = people(2)
+    rows = [xml_row(1, TEMPLATE_HEADER), xml_row(5, row_values(ids[0]))]
+    rows.append(xml_row(3, row_values(ids[1], seq=2)).replace(b'r="3"', b'r="1"', 1))
+    roster = _read_bytes(raw_xlsx([RawSheet("参保名单", rows)]))
+    assert [r.row for r in roster.rows] == [5, 6]
+
+
+def test_csv_wider_than_the_columns_read_says_so_and_semicolons_are_understood(tmp_path):
+    [number] = people(1)
+    header = [*TEMPLATE_HEADER, *(f"备注{i}" for i in range(70))]
+    path = csv_file(tmp_path / "名单.csv", [[*row_values(number), *["x"] * 70]], header=header,
+                    delimiter=";")  # fmt: skip
+    roster = read(path)
+    assert codes(roster) == [] and max(len(r) for r in roster.cells) == 64
+    assert roster.notes == ("工作表“名单”第BL列以后的内容没有读取（名单只读前64列）。",)
+
+
+def test_a_visible_sheet_is_read_even_when_a_hidden_one_is_first_and_named_as_the_template(
+    tmp_path,
+):
+    ids = people(3)
+    data = raw_xlsx(
+        [roster_sheet("参保名单", ids[:1], state="hidden"), roster_sheet("Sheet1", ids[1:])]
+    )
+    roster = _read_bytes(data)
+    assert roster.sheet == "Sheet1" and [r.row for r in roster.rows] == [2, 3]
+    assert roster.ignored_sheets == ("参保名单",)
+
+
+def test_a_roster_header_with_no_one_under_it_and_the_people_on_a_hidden_sheet():
+    data = raw_xlsx(
+        [roster_sheet("参保名单", []), roster_sheet("旧名单", people(1), state="veryHidden")]
+    )
+    finding = read_roster_bytes(data, "名单.xlsx", policy=POLICY)
+    assert isinstance(finding, FileFinding) and finding.code == "hidden_sheet"
+    assert "“旧名单”" in finding.message

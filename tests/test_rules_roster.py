@@ -258,8 +258,24 @@ def test_ineligible_is_an_error_and_says_to_delete_the_row():
     assert "删除" in finding.message
 
 
-def test_only_over_age_is_a_warning():
-    assert {c for c in Code if c.severity is Severity.WARNING} == {Code.OVER_AGE}
+def test_only_over_age_and_removed_control_characters_are_warnings():
+    warnings = {c for c in Code if c.severity is Severity.WARNING}
+    assert warnings == {Code.OVER_AGE, Code.CONTROL_CHARS}
+
+
+def test_removed_control_characters_are_a_warning_per_cell_and_the_row_stays_importable():
+    row = RosterRow(
+        5,
+        roster_row(5, name="王芳").cells,
+        cleaned=frozenset({RosterField.SOCIAL_INSURANCE, RosterField.NAME}),
+    )
+    result = check(row, headers={RosterField.NAME: "员工姓名"})
+    assert [(f.column, f.code) for f in result.warnings] == [
+        ("员工姓名", Code.CONTROL_CHARS),
+        ("是否有社保", Code.CONTROL_CHARS),
+    ]
+    assert "控制字符" in result.warnings[0].message and "已删除" in result.warnings[0].message
+    assert [p.name for p in result.people] == ["王芳"]
 
 
 def test_an_instant_start_date_moves_the_age_line():
