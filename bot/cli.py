@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import io
+import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bot.bootstrap import App, open_app
+from bot.logs import setup_logging
 from bot.roster_cli import add_roster_commands
 from bot.settings import Settings, SettingsError, os_reason
 from bot.telegram_cli import add_telegram_command
@@ -314,6 +316,7 @@ def _unexpected(exc: Exception) -> tuple[str, str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     _robust_stdio()
+    setup_logging(logging.WARNING)  # every command's log lines and tracebacks masked
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler

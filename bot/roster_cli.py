@@ -21,7 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from bot.terminal import FileRefused, json_text, read_regular_file, visible
+from bot.terminal import (
+    FileRefused,
+    json_text,
+    read_regular_file,
+    visible,
+    write_private_file,
+)
 from rules.errors import RulesError
 from rules.policy import PolicyYear, latest_policy_year, policy_for_coverage_date
 from rules.privacy import mask_personal_data
@@ -231,13 +237,15 @@ def _check(args: argparse.Namespace, source: Path, options: _CheckOptions) -> in
     written: list[str] = []
     if report is not None:
         try:
-            write_report(report, roster, check, unit if unit_asked else None, as_of=start)
+            with write_private_file(report) as out:
+                write_report(out, roster, check, unit if unit_asked else None, as_of=start)
         except OSError:
             _save_failed(report)
         written.append(f"已生成标注文件：{report}（有问题的格子已标色，见“问题说明”列）")
     if clean is not None:
         try:
-            count = write_clean(clean, check, policy=policy)
+            with write_private_file(clean) as out:
+                count = write_clean(out, check, policy=policy)
         except OSError:
             _save_failed(clean)
         written.append(f"已生成可导入的名单：{clean}（{count}人，有错误的行已去掉）")

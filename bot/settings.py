@@ -145,7 +145,7 @@ def _create_key(path: Path) -> bytes:
     folder = path.parent
     key = secrets.token_bytes(KEY_BYTES)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, temp_name = tempfile.mkstemp(prefix=f".{KEY_FILE_NAME}.", suffix=".tmp", dir=folder)
     except OSError as exc:
         raise SecretKeyError(

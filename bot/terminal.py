@@ -21,7 +21,7 @@ import stat
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any, TextIO
 
 from bot.settings import os_reason
 from flows.engine import Engine
@@ -144,6 +144,18 @@ class FileRefused(Exception):
         self.detail = detail
 
 
+def write_private_file(path: Path, data: bytes | None = None) -> IO[bytes]:
+    """Open ``path`` for writing, readable by its owner only whatever the umask (saved
+    workbooks carry personal data); a symlink placed there is not followed."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    os.fchmod(fd, 0o600)  # an older file of that name keeps its mode otherwise
+    out = os.fdopen(fd, "wb")
+    if data is not None:
+        with out:
+            out.write(data)
+    return out
+
+
 def read_regular_file(path: Path, cap: int) -> bytes:
     """The bytes of the regular file at ``path``, at most ``cap`` of them.
 
@@ -216,9 +228,9 @@ def render(replies: Iterable[Reply], out_dir: Path) -> str:
         for f in reply.files:
             name = _file_name(f.name)
             try:
-                out_dir.mkdir(parents=True, exist_ok=True)
+                out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
                 path = out_dir / name
-                path.write_bytes(f.data)
+                write_private_file(path, f.data)
             except OSError as exc:
                 reason = os_reason(exc)
                 lines.append(TEXTS["not_saved"].format(name=visible(name), reason=reason))

@@ -240,10 +240,6 @@ async def test_no_full_id_or_mobile_number_is_kept_anywhere_but_the_roster_files
             assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
 
 
-@pytest.mark.xfail(
-    reason="bot/terminal.render must write files 0600 (os.open); see the privacy report",
-    strict=False,
-)
 async def test_files_hubao_saves_are_readable_by_the_owner_only(tmp_path: Path) -> None:
     out_dir = tmp_path / "files"
     old = os.umask(0o022)

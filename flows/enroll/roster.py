@@ -65,6 +65,7 @@ from flows.texts import say
 from rules.fmt import cn_date
 from rules.ids import mask_id
 from rules.people import Category, age_limit
+from rules.privacy import mask_personal_data
 from rules.roster import RosterCheck, RosterField, check_rows, check_unit
 
 
@@ -227,7 +228,7 @@ async def _check_roster(ctx: FlowContext) -> list[Reply]:
     ctx.slots[ERRORS] = errors
     ctx.slots[SEALED] = upload.sealed
     ctx.slots[ERROR_NAMES] = upload.error_names
-    ctx.slots[FILE], ctx.slots[ROWS] = name, check.rows
+    ctx.slots[FILE], ctx.slots[ROWS] = mask_personal_data(name), check.rows
     ctx.slots[ROSTER] = "checked"  # a correction of an earlier answer keeps this roster
     claim_ids(ctx)
     replies = [Reply(_roster_read_text(ctx, check))]

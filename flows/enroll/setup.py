@@ -245,8 +245,9 @@ def prefill_prerequisites(text: str, ctx: FlowContext) -> None:
 
 def _code_answer(text: str, ctx: FlowContext) -> str | None:
     value = _code(text, ctx)
-    if value == "yes" and (m := re.search(_CODE_TEXT, normalize_text(text))):
-        ctx.slots[CODE_VALUE] = m.group(0)  # the unit's code, not personal data
+    found = re.search(_CODE_TEXT, normalize_text(text))
+    if value == "yes" and found and not contains_personal_data(found.group(0)):
+        ctx.slots[CODE_VALUE] = found.group(0)  # the unit's code; a phone is none
     return value
 
 
