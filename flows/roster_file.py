@@ -20,8 +20,10 @@ import datetime as dt
 import io
 import itertools
 import math
+import os
 import posixpath
 import re
+import stat
 import unicodedata
 import zipfile
 from collections import defaultdict
@@ -102,6 +104,7 @@ _EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".xlsb", ".et"}
 
 _TEXT = {
     "no_file": "找不到文件“{name}”。请检查路径后再试。",
+    "not_a_file": "“{name}”不是一个文件（是文件夹或设备）。请选择保存好的名单 Excel 文件。",
     "empty_file": "文件“{name}”是空的（0字节）。请确认保存的是填好的名单。",
     "ole2": (
         "文件“{name}”是旧版 .xls 格式，或者设置了打开密码，无法读取。"
@@ -396,13 +399,20 @@ def read_roster(
     path = Path(path)
     name = _visible_text(path.name)
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
+        # Devices and FIFOs are no files (/dev/zero never ends); a size on disk is not
+        # trusted either: at most one byte past the cap is read.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            return FileFinding("unreadable_file", _TEXT["not_a_file"].format(name=name))
+        with os.fdopen(fd, "rb") as f:
+            data = f.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            size = max(len(data), path.stat().st_size)
             return FileFinding(
                 "too_large",
                 _TEXT["too_large"].format(name=name, size=_size(size), cap=_size(max_bytes)),
             )
-        data = path.read_bytes()
     except FileNotFoundError:
         return FileFinding("unreadable_file", _TEXT["no_file"].format(name=name))
     except OSError:
@@ -1337,8 +1347,10 @@ def write_report(
             if value is not None:
                 put(ws, r, c, value)
     if id_column is not None:
-        for r in range(roster.header_row + 1, len(roster.cells) + 1):
-            cell = ws.cell(r, id_column + 1)
+        # Only the rows holding people: a person far down a sheet must not make every
+        # blank row above them a cell.
+        for person in roster.rows:
+            cell = ws.cell(person.row, id_column + 1)
             if isinstance(cell.value, str):
                 cell.number_format = TEXT_FORMAT
         ws.column_dimensions[get_column_letter(id_column + 1)].width = 22
@@ -1407,6 +1419,7 @@ def summary_lines(
     warning_rows = len({f.row for f in check.warnings} - {f.row for f in check.errors})
     lines = [
         f"参保名单检查：{roster.filename}（工作表“{roster.sheet}”，表头在第{roster.header_row}行）",
+        *roster.notes,  # the sheets and columns that were not read, said, never silent
         f"共{check.rows}人：可以导入{len(check.people)}人，有错误{error_rows}行，"
         f"需要确认{warning_rows}行。",
     ]

@@ -253,3 +253,24 @@ async def test_rows_with_errors_are_removed_when_asked_in_plain_words(words: str
     await send_roster(bot, who, {"people": 2, "rows": [{"id": "3101011990010112"}]})
     said = joined(await bot.handle(text(who, words)))
     assert "已删除第4行" in said and "名单没有问题" in said
+
+
+async def test_a_hidden_roster_sheet_is_named_as_not_checked_and_its_people_left_out():
+    bot, who = engine(MemoryStorage(), TODAY), key()
+    await to_roster_step(bot, who)
+    book = openpyxl.Workbook()
+    shown = book.active
+    shown.title = "本年名单"
+    shown.append(TEMPLATE_HEADER)
+    shown.append([1, "张三", "居民身份证", id_number(dt.date(1980, 1, 1)), "", "", "", "是"])
+    hidden = book.create_sheet("参保名单")
+    hidden.append(TEMPLATE_HEADER)
+    for i in range(2, 5):
+        hidden.append([i, f"旧员工{i}", "居民身份证", id_number(dt.date(1981, 1, i), seq=i),
+                       "", "", "", "是"])  # fmt: skip
+    hidden.sheet_state = "hidden"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    said = joined(await bot.handle(upload(who, "名单.xlsx", buffer.getvalue())))
+    assert "隐藏的工作表“参保名单”没有检查" in said
+    assert "可以参保1人" in said

@@ -572,3 +572,9 @@ def test_a_roster_header_with_no_one_under_it_and_the_people_on_a_hidden_sheet()
     finding = read_roster_bytes(data, "名单.xlsx", policy=POLICY)
     assert isinstance(finding, FileFinding) and finding.code == "hidden_sheet"
     assert "“旧名单”" in finding.message
+
+
+@pytest.mark.parametrize("path", ["/dev/zero", "/tmp"])
+def test_a_device_or_folder_is_refused_without_reading_it(path):
+    finding = refused(path)
+    assert "不是一个文件" in finding.message

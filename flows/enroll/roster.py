@@ -231,7 +231,7 @@ async def _check_roster(ctx: FlowContext) -> list[Reply]:
     ctx.slots[FILE], ctx.slots[ROWS] = mask_personal_data(name), check.rows
     ctx.slots[ROSTER] = "checked"  # a correction of an earlier answer keeps this roster
     claim_ids(ctx)
-    replies = [Reply(_roster_read_text(ctx, check))]
+    replies = [Reply("\n".join([*roster.notes, _roster_read_text(ctx, check)]))]
     if check.findings or taken:
         report = upload.report
         if report is None:  # no finding, only conflicts found in this turn
