@@ -1,7 +1,7 @@
 """Roster check speed: `hubao roster check` against merely opening the file.
 
 Generates a roster of 5000 people (the per-file limit) in a temporary folder, then prints,
-in one run: the time of the full check (read in openpyxl's read-only mode, every row
+in one run: the time of the full check (read by hubao's bounded streaming reader, every row
 checked, unit checks), the time openpyxl's default loader takes merely to open the same
 file, the same two for a file from a streaming writer (no size record), the time to write
 the annotated report and the clean file, and the peak memory of the check (tracemalloc,
