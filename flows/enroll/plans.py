@@ -204,9 +204,19 @@ async def _plans_review(ctx: FlowContext) -> list[Reply]:
         return replies
     dropped = {c for cat in quote.categories for c in cat.person.dropped}
     if dropped and non_zhibao:
-        price = policy_of(ctx).price_tier(start_of(ctx)).prices["A0"]
-        text = say("enroll_no_a0", people=len(non_zhibao), names="、".join(non_zhibao),
-                   a0_price=yuan(price))  # fmt: skip
+        # Both figures from the premium rules: dropping A0 can also lose the trio discount.
+        policy, start = policy_of(ctx), start_of(ctx)
+        full = person_premium(ctx.slots[PLANS], Category.ZHIBAO, start, policy)
+        without = person_premium(ctx.slots[PLANS], Category.NON_ZHIBAO, start, policy)
+        text = say(
+            "enroll_no_a0",
+            people=len(non_zhibao),
+            names="、".join(non_zhibao),
+            dropped="、".join(without.dropped),
+            each=yuan(without.total),
+            less=yuan(full.total - without.total),
+            lost_discount=full.discount > without.discount,
+        )
         replies.append(Reply(text))
     return replies
 
