@@ -60,7 +60,10 @@ _COMMANDS = {
     "restart": ("/restart", "重新开始", "从头开始", "重来"),
     "human": ("/human", "人工", "转人工", "人工客服", "找人工"),
     "forget": ("/forget", "删除我的数据", "删除数据", "清除我的数据"),
+    "discard": ("/discard", "删除草稿", "删掉草稿", "删除参保草稿", "不要这份草稿了"),
 }
+_GREETINGS = frozenset({"smalltalk_hello", "smalltalk_help"})
+"""Knowledge-base entries a chat answers with the welcome and the menu's buttons."""
 _LONGEST_COMMAND_TEXT = 64
 _ALWAYS_OFFERED = frozenset({"cmd:start", "cmd:help", "cmd:human"})
 """Buttons harmless in any state; erasing data or leaving a flow needs a fresh offer."""
@@ -140,9 +143,16 @@ class Engine:
                     return []
                 now = self.now()
                 turn.log("user", _describe(message), now)
-                if command_of(message.text) == "forget":
+                if self._confirms_forget(turn.state, message):
                     forget = True
-                    replies = [Reply(say("forgotten"))]
+                    replies = [Reply(say("forgotten"), self._menu_choices())]
+                elif command_of(message.text) == "forget" and not message.button:
+                    # Everything of this user goes at once: said first, and confirmed.
+                    confirm = (
+                        Choice(say("forget_yes"), "cmd:forget"),
+                        Choice(say("forget_no"), "cmd:keep"),
+                    )
+                    replies = [Reply(say("forget_confirm"), confirm)]
                 else:
                     replies = await self._dispatch(turn, message, progress, prepared)
                 for reply in replies:
@@ -308,6 +318,12 @@ class Engine:
         exact = _plain(text).lower() in _COMMAND_OF
         return bool(step and step.literal and not exact and step.literal(text))
 
+    def _confirms_forget(self, state: ConversationState, message: Incoming) -> bool:
+        """The erase-everything button (or its label typed) right after it was offered."""
+        text = message.text.strip()
+        value = message.button or (self._numbered_choice(state, text) if text else None)
+        return value == "cmd:forget" and self._offered(state, value)
+
     def _offered(self, state: ConversationState, value: str) -> bool:
         """Offered in the last replies, or a press that only opens what the menu and the
         knowledge base offer anyone (an old menu button still works)."""
@@ -346,6 +362,8 @@ class Engine:
 
     def _faq(self, turn: Turn, text: str, answer: Answer) -> list[Reply]:
         turn.count(answer.status)
+        if answer.entry in _GREETINGS:  # in chat a greeting shows what hubao does
+            return [Reply(say("welcome"), self._menu_choices())]
         if answer.status == "fallback":
             if answer.place is None:  # another agency's business is no gap to fill
                 turn.miss(text, self.now())
@@ -374,7 +392,7 @@ class Engine:
             if flow_name in self._flows:
                 kept = {k: v for k, v in turn.state.slots.items() if k != slot}
                 return await self._start(turn, flow_name, ctx, text="", slots=kept)
-        if kind == "cmd" and arg in _COMMANDS and arg != "forget":
+        if kind == "cmd" and (arg in _COMMANDS or arg == "keep") and arg != "forget":
             return await self._command(turn, arg, ctx)
         if kind == "v" and turn.state.flow and turn.state.step:
             return await self._continue(turn, ctx, arg)
@@ -406,7 +424,29 @@ class Engine:
             return [Reply(say("welcome"), self._menu_choices())]
         if command == "back":
             return await self._back(turn, ctx)
-        raise AssertionError(command)
+        if command == "discard":
+            return self._discard(turn, ctx)
+        if command == "keep":
+            return [Reply(say("forget_kept")), *self._pending_prompt(turn, ctx, again=True)]
+        return [Reply(say("stale_button"), self._menu_choices())]
+
+    def _discard(self, turn: Turn, ctx: FlowContext) -> list[Reply]:
+        """Delete the user's drafts (the current one and any parked), nothing else."""
+        state = turn.state
+        drafts = dict(state.parked)
+        if state.flow in self._flows and self._flows[str(state.flow)].flow.resumable:
+            drafts[str(state.flow)] = {"slots": state.slots}
+            _leave_flow(state)
+            state.slots = {}
+        if not drafts:
+            return [Reply(say("no_draft"), self._menu_choices())]
+        for name, parked in drafts.items():
+            flow = self._flows[name].flow if name in self._flows else None
+            if flow is not None and flow.discard is not None:
+                flow.discard(replace(ctx, slots=dict(parked.get("slots") or {})))
+        state.parked = {}
+        titles = "、".join(f"“{self._flows[n].flow.title}”" for n in drafts if n in self._flows)
+        return [Reply(say("draft_discarded", titles=titles), self._menu_choices())]
 
     def _leave(self, state: ConversationState) -> bool:
         """Leave the current flow; a resumable one is parked where it stopped. True if so."""

@@ -120,6 +120,9 @@ class Flow:
     reset_slots: tuple[str, ...] = ()
     resumable: bool = False
     """Left unfinished, the flow is parked and resumed where it stopped when started again."""
+    discard: Callable[[FlowContext], None] | None = None
+    """Releases what a draft of this flow holds outside its slots when the user deletes
+    the draft (the ID numbers an enrollment claimed)."""
     result_step: str | None = None
     """The step that shows the flow's result. Shown again on request ("汇总没收到", "继续参保")
     while the ``held`` slots are kept: a result lost in a crash between saving and

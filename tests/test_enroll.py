@@ -165,7 +165,8 @@ async def test_forget_releases_the_ids_so_another_unit_can_enroll_them(storage: 
     assert "已在另一家单位的参保草稿中" in conflict
     assert "甲贸易公司" not in conflict  # one unit's data is never shown to another
     assert "甲贸易公司" not in await state_json(storage, second)
-    assert "已删除" in joined(await bot.handle(text(first, "删除我的数据")))
+    assert "确定删除吗" in joined(await bot.handle(text(first, "删除我的数据")))
+    assert "已删除" in joined(await bot.handle(text(first, "确定全部删除")))
     again = await send_roster(bot, second, {"people": 2})
     assert "甲贸易公司" not in again and "名单没有问题" in again
 

@@ -57,7 +57,9 @@ async def test_forget_erases_the_transcript_and_keeps_nothing_personal(tmp_path)
         await bot.handle(text(who, "我的身份证310101199001010252，帮我算A0 B0 C0，3个人"))
         lines = await storage.transcript(who)
         assert lines and all("310101199001010252" not in x.text for x in lines)
-        assert "已删除" in joined(await bot.handle(text(who, "/forget")))
+        assert "确定删除吗" in joined(await bot.handle(text(who, "/forget")))
+        assert await storage.transcript(who) != []  # nothing goes before it is confirmed
+        assert "已删除" in joined(await bot.handle(text(who, "1")))
         assert await storage.transcript(who) == []
     finally:
         await storage.close()

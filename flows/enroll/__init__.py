@@ -22,7 +22,15 @@ from __future__ import annotations
 from typing import Any
 
 from flows.enroll import plans, roster, setup, summary
-from flows.enroll.draft import ERROR_NAMES, SEALED, SUBMIT, start_of, wants_enrollment
+from flows.enroll.draft import (
+    ERROR_NAMES,
+    SEALED,
+    SUBMIT,
+    UNIT,
+    YEAR,
+    start_of,
+    wants_enrollment,
+)
 from flows.flow import Flow, FlowContext, steps
 from rules.dates import coverage_period
 from rules.errors import NoPolicyData
@@ -48,12 +56,19 @@ def _shares(ctx: FlowContext) -> dict[str, Any]:
         return {}
 
 
+def _discard(ctx: FlowContext) -> None:
+    """A deleted draft's people are free for other units' drafts again."""
+    if YEAR in ctx.slots:
+        ctx.turn.claims = (ctx.slots[YEAR], str(ctx.slots.get(UNIT, "")), ())
+
+
 ENROLL = Flow(
     name="enroll",
     title="参保办理",
     start="intro",
     prefill=_prefill,
     resumable=True,
+    discard=_discard,
     result_step="summary",
     held=(SEALED, ERROR_NAMES),
     shares=_shares,
