@@ -64,15 +64,17 @@ class FaqService:
     def _say(self, name: str, **extra: Any) -> str:
         return self._messages[name].render(**self.kb.context, **extra).strip()
 
-    def ask(self, question: str, intents: bool = False) -> Answer:
+    def ask(self, question: str, intents: bool = False, can_reply: bool = True) -> Answer:
         """The answer, a clarifying choice, or the hotline fallback. Channels record misses.
 
         Questions the knowledge base must not answer as if it knew (another agency's
-        business, a year without data) are told so before any matching."""
+        business, a year without data) are told so before any matching. Where nobody can
+        reply (``can_reply=False``: a one-off question from the command line), an unsure
+        match lists the questions it may have meant without asking to pick one."""
         declined = self.decline(question)
         if declined is not None:
             return declined
-        return self._answer(self.matcher.match(question, intents=intents))
+        return self._answer(self.matcher.match(question, intents=intents), can_reply)
 
     def decline(self, question: str) -> Answer | None:
         """The "not here" answer to a question, told before any matching, or None."""
@@ -89,7 +91,7 @@ class FaqService:
         entry = self.kb.by_id[entry_id]
         return self._answer(MatchResult("answer", entry, 1.0, ()))
 
-    def _answer(self, result: MatchResult) -> Answer:
+    def _answer(self, result: MatchResult, can_reply: bool = True) -> Answer:
         if result.status == "answer" and result.entry is not None and result.entry.flow:
             entry = result.entry
             text = self._say("intent", label=entry.question)
@@ -107,7 +109,8 @@ class FaqService:
                 text += "\n\n" + self._say("related", questions=questions)
             return Answer("answer", entry.id, result.score, text, related, body)
         if result.status == "clarify":
-            text = self._say("clarify", suggestions=result.suggestions)
+            message = "clarify" if can_reply else "possibilities"
+            text = self._say(message, suggestions=result.suggestions)
             return Answer("clarify", None, result.score, text, result.suggestions)
         return Answer("fallback", None, result.score, self._say("fallback"), ())
 

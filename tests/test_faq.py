@@ -92,9 +92,10 @@ def test_lint_catches_a_hand_written_figure_and_a_missing_related(tmp_path):
     assert {"hand_written_figure", "bad_related"} <= codes
 
 
-def test_html_export_has_a_table_of_contents_and_the_alternates():
+def test_html_export_has_a_table_of_contents_and_the_alternates_only_on_request():
     html = export(load_kb(), "html").decode("utf-8")
-    assert "目录" in html and "其他问法" in html and 'href="#' in html
+    assert "目录" in html and 'href="#' in html and "其他问法" not in html
+    assert "其他问法" in export(load_kb(), "html", with_phrasings=True).decode("utf-8")
 
 
 def test_ask_json_and_batch(capsys, tmp_path, monkeypatch):
@@ -107,6 +108,22 @@ def test_ask_json_and_batch(capsys, tmp_path, monkeypatch):
     assert main(["ask", "--batch", str(batch)]) == 0
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert [x["status"] for x in lines] == ["answer", "fallback"]
+
+
+def test_hubao_ask_lists_possibilities_without_asking_for_a_reply(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("HUBAO_DATA_DIR", str(tmp_path))
+    assert main(["ask", "保障"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("您可能想问：") and "回复" not in out and "序号" not in out
+    suggested = [line[2:] for line in out.splitlines() if line.startswith("- ")]
+    assert 1 <= len(suggested) <= 3 and all(q.endswith("？") for q in suggested)
+    assert "12351" in out
+    assert main(["ask", "保障", "--json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["status"] == "clarify" and "回复" not in answer["answer"]
+    assert [s["question"] for s in answer["suggestions"]] == suggested
+    # In chat, where a choice can be answered, the numbered choice stays.
+    assert "请回复序号选择" in ask("保障").text
 
 
 def test_unanswered_questions_are_listed_for_the_hotline_team(capsys, tmp_path, monkeypatch):
