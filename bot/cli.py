@@ -10,20 +10,29 @@ import datetime as dt
 import io
 import logging
 import os
+import re
+import select
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from bot.bootstrap import App, open_app
 from bot.logs import setup_logging
 from bot.roster_cli import add_roster_commands
 from bot.settings import Settings, SettingsError, os_reason
 from bot.telegram_cli import add_telegram_command
-from bot.terminal import json_text, run_terminal, storage_unavailable, visible
+from bot.terminal import (
+    BadDate,
+    json_text,
+    parse_date,
+    run_terminal,
+    storage_unavailable,
+    visible,
+)
 from faq.answer import Answer, FaqService
-from faq.evaluate import evaluate, read_cases
+from faq.evaluate import Case, evaluate, read_cases
 from faq.kb import KnowledgeBaseError, load_kb
 from faq.lint import lint
 from faq.misses import group_misses
@@ -40,6 +49,8 @@ from rules.premium import SelectionRefused, quote_unit
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+EXIT_OUTPUT_CLOSED = 128 + 13
+"""The output was closed early (``hubao … | head``): what a shell reports for SIGPIPE."""
 
 
 class CliError(Exception):
@@ -60,10 +71,11 @@ def _error(text: str) -> None:
 
 
 def _date(text: str) -> dt.date:
+    """A date argument; a day that does not exist (2023-02-30) is said to be so."""
     try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        raise CliError("bad_date", f"日期“{text}”看不懂，请写成 2023-07-01 这样的格式。") from None
+        return parse_date(text)
+    except BadDate as exc:
+        raise CliError("bad_date", exc.message) from None
 
 
 def cmd_quote(args: argparse.Namespace) -> int:
@@ -113,7 +125,7 @@ async def _ask_all(app: App, questions: list[str]) -> list[Answer]:
     async with app.storage.turn(HOTLINE_KEY, None) as turn:
         now = dt.datetime.now(dt.UTC)
         for question in questions:
-            answer = app.faq.ask(question)
+            answer = app.faq.ask(question, can_reply=False)  # nobody replies to a choice
             turn.count(answer.status)
             if answer.status == "fallback":
                 turn.miss(question, now)
@@ -183,11 +195,23 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 def cmd_faq_eval(args: argparse.Namespace) -> int:
     service = FaqService(load_kb())
-    try:
-        cases = read_cases(Path(args.file))
-        oos = read_cases(Path(args.oos)) if args.oos else []
-    except (OSError, ValueError, KeyError) as exc:
-        raise CliError("bad_eval_file", f"评测文件读不了：{exc}") from None
+
+    def cases_of(path: str) -> list[Case]:
+        try:
+            return read_cases(Path(path))
+        except OSError as exc:
+            raise CliError(
+                "bad_eval_file", f"评测文件读不了：{path}（{os_reason(exc)}）"
+            ) from None
+        except (ValueError, KeyError, TypeError, AttributeError):  # not JSON lines, no "q"
+            raise CliError(
+                "bad_eval_file",
+                f"评测文件 {path} 格式不对：每行应是一个 JSON 对象，"
+                '如 {"q": "忘记密码怎么办", "expect": [["重置"]]}。',
+            ) from None
+
+    cases = cases_of(args.file)
+    oos = cases_of(args.oos) if args.oos else []
     report = evaluate(service, cases, oos)
     if args.verbose:
         for case, answer in report.failures:
@@ -216,7 +240,7 @@ def cmd_faq_lint(args: argparse.Namespace) -> int:
 def cmd_faq_export(args: argparse.Namespace) -> int:
     from faq.export import export  # openpyxl: only for this command
 
-    data = export(load_kb(), args.format)
+    data = export(load_kb(), args.format, with_phrasings=args.with_phrasings)
     if args.output:
         Path(args.output).write_bytes(data)
         print(f"已导出到 {args.output}")
@@ -239,10 +263,46 @@ def cmd_faq_misses(args: argparse.Namespace) -> int:
     return 0
 
 
+def _names(text: str) -> str:
+    """argparse's "'a', 'b'" as "a、b"."""
+    return "、".join(part.strip().strip("'\"") for part in text.split(","))
+
+
+def usage_error_text(message: str) -> str:
+    """argparse's English refusal as one Chinese line (argument names kept as typed)."""
+    text = message.strip()
+    if m := re.fullmatch(r"the following arguments are required: (.+)", text):
+        names = [n.strip() for n in m[1].split(",")]
+        if any(n.endswith("command") for n in names):  # the subcommand's dest
+            return "缺少要运行的命令。"
+        return f"缺少参数：{'、'.join(names)}。"
+    if m := re.fullmatch(r"unrecognized arguments: (.+)", text):
+        return f"不认识的参数：{m[1]}。"
+    if m := re.fullmatch(r"argument (\S+): invalid choice: (.+?) \(choose from (.+)\)", text):
+        value, allowed = _names(m[2]), _names(m[3])
+        if not m[1].startswith("-"):
+            return f"没有“{value}”这个命令，可以用：{allowed}。"
+        return f"{m[1]} 只能是 {allowed}，不能是“{value}”。"
+    if m := re.fullmatch(r"argument (\S+): invalid int value: (.+)", text):
+        return f"{m[1]} 要填整数，不能是“{_names(m[2])}”。"
+    if m := re.fullmatch(r"argument (\S+): expected (one|at least one) argument", text):
+        return f"{m[1]} 后面要写上值。"
+    if m := re.fullmatch(r"ambiguous option: (\S+) could match (.+)", text):
+        return f"{m[1]} 不明确，可能是 {m[2]}。"
+    return f"参数有误：{text}。"
+
+
+class _Parser(argparse.ArgumentParser):
+    """Refuses bad arguments in Chinese, on one last line, with exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        hint = f"用 {self.prog} -h 查看用法。"
+        self.exit(EXIT_USAGE, visible(f"{usage_error_text(message)}{hint}") + "\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="hubao", description="互保助手：上海职工互助保障参保咨询"
-    )
+    parser = _Parser(prog="hubao", description="互保助手：上海职工互助保障参保咨询")
     sub = parser.add_subparsers(dest="command", required=True)
 
     q = sub.add_parser("quote", help="保费测算")
@@ -276,6 +336,11 @@ def build_parser() -> argparse.ArgumentParser:
     ex = f.add_parser("export", help="导出知识库")
     ex.add_argument("--format", choices=["md", "html", "xlsx"], default="html")
     ex.add_argument("-o", "--output")
+    ex.add_argument(
+        "--with-phrasings",
+        action="store_true",
+        help="同时导出每条的其他问法、手册出处和编号（知识库维护用；默认只有问题和答案）",
+    )
     ex.set_defaults(handler=cmd_faq_export)
     li = f.add_parser("lint", help="检查知识库")
     li.set_defaults(handler=cmd_faq_lint)
@@ -314,9 +379,57 @@ def _unexpected(exc: Exception) -> tuple[str, str]:
     )
 
 
+def _closed_pipe(fd: int) -> bool:
+    """Whether ``fd`` is a pipe or socket whose reader has gone."""
+    try:
+        poller = select.poll()
+        poller.register(fd, select.POLLOUT)
+        return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))
+    except (AttributeError, OSError, ValueError):  # no poll() (Windows), a closed fd
+        return False
+
+
+def _to_null(stream: Any, *, only_if_closed: bool = True) -> bool:
+    """Point ``stream`` at the null device (when its reader has gone), so that nothing more
+    written to it, Python's final flush included, fails. Whether it was."""
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):  # replaced by a test's capture
+        return False
+    if only_if_closed and not _closed_pipe(fd):
+        return False
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, fd)
+    os.close(null)
+    return True
+
+
+def _output_closed() -> bool:
+    """Whether stdout or stderr was closed by its reader (``hubao … | head``); each that
+    was is pointed at the null device."""
+    closed_out = _to_null(sys.stdout)
+    closed_err = _to_null(sys.stderr)
+    return closed_out or closed_err
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command: its exit status (README, "Commands for the hotline team")."""
     _robust_stdio()
     setup_logging(logging.WARNING)  # every command's log lines and tracebacks masked
+    try:
+        try:
+            status = _main(argv)
+        finally:  # what is still buffered goes now (--help too): a closed pipe is seen here
+            sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader stopped reading (`| head`): a quiet stop, as `cat` does.
+        if not _output_closed():  # not seen as closed (no poll()): stdout it is
+            _to_null(sys.stdout, only_if_closed=False)
+        return EXIT_OUTPUT_CLOSED
+    return status
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
@@ -339,6 +452,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except Exception as exc:
         # The command boundary: no traceback for the user, whatever went wrong below.
+        if isinstance(exc, BrokenPipeError) and _output_closed():
+            raise
         if os.environ.get("HUBAO_DEBUG", "") not in {"", "0"}:
             raise
         code, message = _unexpected(exc)

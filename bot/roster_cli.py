@@ -21,14 +21,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from bot.settings import Settings
 from bot.terminal import (
+    BadDate,
     FileRefused,
     json_text,
+    parse_date,
     read_regular_file,
     visible,
     write_private_file,
 )
-from rules.errors import RulesError
+from rules.dates import Mode, coverage_period, mode_on
+from rules.errors import NoPolicyData, RulesError
+from rules.fmt import cn_date
 from rules.policy import PolicyYear, latest_policy_year, policy_for_coverage_date
 from rules.privacy import mask_personal_data
 from rules.roster import (
@@ -37,7 +42,6 @@ from rules.roster import (
     UnitCheck,
     check_rows,
     check_unit,
-    parse_birth_date,
 )
 
 if TYPE_CHECKING:
@@ -115,15 +119,58 @@ def _count(text: str | None, option: str) -> int | None:
     return int(value)
 
 
-def _policy_and_start(text: str | None) -> tuple[PolicyYear, dt.date]:
-    if text is None:
-        policy = latest_policy_year()
-        return policy, policy.coverage.start
-    start = parse_birth_date(text)
-    if start is None:
-        _refuse("bad_date", f"日期“{text}”看不懂，请写成 2023-07-01 这样的格式。")
+@dataclass(frozen=True)
+class AsOf:
+    """The coverage start ages are computed on, and why that day."""
+
+    day: dt.date
+    basis: str
+    """given (--as-of), centralized or instant (today's enrollment mode), closed (today is
+    in no enrollment period: the newest policy year's start)."""
+    note: str
+    """Which day and why, for the output; empty when --as-of gave it."""
+
+    def as_json(self) -> dict[str, str]:
+        return {"date": self.day.isoformat(), "basis": self.basis, "message": self.note}
+
+
+_OTHER_DAY = "按其他起保日检查请加 --as-of 日期。"
+
+
+def _default_start() -> tuple[PolicyYear, AsOf]:
+    """The start a roster submitted today gets, as the chat computes it: the year's start in
+    the centralized window, the day after submission in instant enrollment."""
+    today = Settings.from_env().clock()
     try:
-        return policy_for_coverage_date(start), start
+        policy, mode = mode_on(today)
+        start = coverage_period(today).start
+    except NoPolicyData:
+        policy = latest_policy_year()
+        start = policy.coverage.start
+        note = (
+            f"今天（{cn_date(today)}）不在参保办理时间内，起保日按{policy.year}年度的"
+            f"{cn_date(start)}计算；{_OTHER_DAY}"
+        )
+        return policy, AsOf(start, "closed", note)
+    if mode is Mode.CENTRALIZED:
+        note = (
+            f"起保日按集中参保计算：今天（{cn_date(today)}）提交，{cn_date(start)}起保；"
+            f"{_OTHER_DAY}"
+        )
+    else:
+        note = f"起保日按今天（{cn_date(today)}）提交、明天起保计算（即时参保）；{_OTHER_DAY}"
+    return policy, AsOf(start, mode.value, note)
+
+
+def _policy_and_start(text: str | None) -> tuple[PolicyYear, AsOf]:
+    if text is None:
+        return _default_start()
+    try:
+        start = parse_date(text)
+    except BadDate as exc:
+        _refuse("bad_date", exc.message)
+    try:
+        return policy_for_coverage_date(start), AsOf(start, "given", "")
     except RulesError as exc:
         _refuse(exc.code, exc.message)
 
@@ -150,10 +197,14 @@ def _progress(done: int, total: int | None) -> None:
 
 
 def _result_json(
-    file_error: FileFinding | None, check: RosterCheck | None, unit: UnitCheck | None
+    file_error: FileFinding | None,
+    check: RosterCheck | None,
+    unit: UnitCheck | None,
+    as_of: AsOf,
 ) -> dict[str, Any]:
     return {
         "file_error": None if file_error is None else file_error.as_json(),
+        "as_of": as_of.as_json(),
         "rows": 0 if check is None else check.rows,
         "errors": [] if check is None else [f.as_json() for f in check.errors],
         "warnings": [] if check is None else [f.as_json() for f in check.warnings],
@@ -188,6 +239,8 @@ def cmd_roster_check(args: argparse.Namespace) -> int:
     created = [p for p in (options.report, options.clean) if p is not None and not p.exists()]
     try:
         return _check(args, source, options)
+    except BrokenPipeError:
+        raise  # the output closed (`| head`) once the files were written: they stay
     except Exception as exc:
         # No half-written output file left behind, whatever stopped the check.
         for path in created:
@@ -202,7 +255,7 @@ def cmd_roster_check(args: argparse.Namespace) -> int:
 @dataclass(frozen=True)
 class _CheckOptions:
     policy: PolicyYear
-    start: dt.date
+    as_of: AsOf
     last_year: int | None
     si_payers: int | None
     report: Path | None
@@ -212,7 +265,7 @@ class _CheckOptions:
 def _check(args: argparse.Namespace, source: Path, options: _CheckOptions) -> int:
     from flows.roster_file import FileFinding, summary_lines, write_clean, write_report
 
-    policy, start = options.policy, options.start
+    policy, start = options.policy, options.as_of.day
     last_year, si_payers = options.last_year, options.si_payers
     report, clean = options.report, options.clean
     show_progress = not args.json and sys.stderr.isatty()
@@ -221,7 +274,7 @@ def _check(args: argparse.Namespace, source: Path, options: _CheckOptions) -> in
         print(file=sys.stderr)
     if isinstance(roster, FileFinding):
         if args.json:
-            _print_json(_result_json(roster, None, None))
+            _print_json(_result_json(roster, None, None, options.as_of))
         _say(roster.message, err=True)
         return EXIT_USAGE
 
@@ -251,12 +304,18 @@ def _check(args: argparse.Namespace, source: Path, options: _CheckOptions) -> in
         written.append(f"已生成可导入的名单：{clean}（{count}人，有错误的行已去掉）")
 
     if args.json:
-        _print_json(_result_json(None, check, unit))
+        _print_json(_result_json(None, check, unit, options.as_of))
         for line in written:
             _say(line, err=True)
         return EXIT_OK
+    note = options.as_of.note
     for line in summary_lines(roster, check, unit if unit_asked else None, as_of=start):
         _say(line)
+        if note and "年龄按" in line:  # which start, and why, right after the age line
+            _say(note)
+            note = ""
+    if note:
+        _say(note)
     if check.findings:
         _say(f"前{min(FIRST_FINDINGS, len(check.findings))}条问题（按行）：")
         for finding in check.findings[:FIRST_FINDINGS]:
@@ -271,7 +330,7 @@ def _check(args: argparse.Namespace, source: Path, options: _CheckOptions) -> in
     return EXIT_OK
 
 
-def add_roster_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_roster_commands(sub: argparse._SubParsersAction[Any]) -> None:
     """Register ``hubao roster template`` and ``hubao roster check``."""
     roster = sub.add_parser("roster", help="参保名单：导入模板、检查名单")
     commands = roster.add_subparsers(dest="roster_command", required=True)
@@ -283,7 +342,11 @@ def add_roster_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     c = commands.add_parser("check", help="按平台规则逐行检查参保名单")
     c.add_argument("file", metavar="FILE", help="参保名单文件（.xlsx 或 .csv）")
     c.add_argument("--json", action="store_true", help="输出 JSON")
-    c.add_argument("--as-of", metavar="DATE", help="起保日期，按这天算年龄（默认：年度起保日）")
+    c.add_argument(
+        "--as-of",
+        metavar="DATE",
+        help="起保日期，按这天算年龄（默认：按今天提交算，集中参保期内为年度起保日，之后为明天）",
+    )
     c.add_argument("--last-year", metavar="N", help="上年度参保人数（做增减幅度校验）")
     c.add_argument("--si-payers", metavar="N", help="所关联社保编码的社保缴费人数合计")
     c.add_argument("--new-unit", action="store_true", help="新参保单位")

@@ -1,7 +1,8 @@
 """The terminal channel: a chat in the shell, or a scripted replay when stdin is a pipe.
 
 Buttons are shown as numbered choices (typing the number picks one); ``/upload PATH``
-sends a file; files hubao sends back are saved in the output folder.
+sends a file; files hubao sends back are saved in the output folder, never over a file
+already there ("参保汇总 (2).xlsx" then).
 
 What reaches the terminal may come from a user's file or a cell of a roster, so every
 text printed goes through :func:`visible` (no control character can set the title or the
@@ -13,11 +14,16 @@ tries again.
 
 from __future__ import annotations
 
+import calendar
+import contextlib
+import datetime as dt
+import errno
 import json
 import os
 import re
 import sqlite3
 import stat
+import unicodedata
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
@@ -47,6 +53,7 @@ TEXTS = {
     "no_permission": "没有权限读这个文件：{path}",
     "unreadable": "读不了这个文件：{reason}",
     "saved": "  [文件已保存] {path}",
+    "not_overwritten": "  文件夹里已有“{name}”，没有覆盖它，这份另存为“{new}”。",
     "not_saved": "  [文件没能保存] {name}：{reason}，请检查 --out 指定的文件夹。",
 }
 
@@ -87,6 +94,39 @@ def _size_text(size: int) -> str:
 
 
 # --- what is read ----------------------------------------------------------------------------
+
+_TYPED_DATE = re.compile(
+    r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?|(\d{4})(\d{2})(\d{2})"
+)
+
+
+class BadDate(ValueError):
+    """A typed date that cannot be used; ``message`` says why, in Chinese."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def parse_date(text: str, example: str = "2023-07-01") -> dt.date:
+    """A date given on the command line or in the environment: 2023-07-01, 2023/7/1,
+    2023年7月1日 or 20230701. Raises BadDate saying whether the text is no date at all or
+    names a day that does not exist (2023-02-30)."""
+    value = unicodedata.normalize("NFKC", text).strip()
+    match = _TYPED_DATE.fullmatch(value)
+    parts = [int(p) for p in (match.groups() if match else ()) if p is not None]
+    if len(parts) != 3 or parts[0] < 1:
+        raise BadDate(f"日期“{text}”看不懂，请写成 {example} 这样的格式。")
+    year, month, day = parts
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        if 1 <= month <= 12:
+            why = f"{year}年{month}月只有{calendar.monthrange(year, month)[1]}天"
+        else:
+            why = "月份只能是1到12"
+        raise BadDate(f"{year}年{month}月{day}日不存在（{why}），请检查日期。") from None
+
 
 _DROPPED = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\ufeff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -217,7 +257,8 @@ def refusal_text(refused: FileRefused, path: Path, cap: int) -> str:
 
 
 def render(replies: Iterable[Reply], out_dir: Path) -> str:
-    """Replies as plain text: choices numbered, files saved and named."""
+    """Replies as plain text: choices numbered, files saved (never over an existing file)
+    and the path each was saved under said."""
     lines: list[str] = []
     number = 0  # one numbering across the turn's replies, as the engine counts them
     for reply in replies:
@@ -229,16 +270,43 @@ def render(replies: Iterable[Reply], out_dir: Path) -> str:
             name = _file_name(f.name)
             try:
                 out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-                path = out_dir / name
-                write_private_file(path, f.data)
+                path = save_new_file(out_dir, name, f.data)
             except OSError as exc:
                 reason = os_reason(exc)
                 lines.append(TEXTS["not_saved"].format(name=visible(name), reason=reason))
                 continue
             caption = f"（{visible(f.caption)}）" if f.caption else ""
             lines.append(TEXTS["saved"].format(path=visible(str(path))) + caption)
+            if path.name != name:
+                said = TEXTS["not_overwritten"]
+                lines.append(said.format(name=visible(name), new=visible(path.name)))
         lines.append("")
     return "\n".join(lines)
+
+
+MAX_SAME_NAME = 999
+
+
+def save_new_file(folder: Path, name: str, data: bytes) -> Path:
+    """Save ``data`` as a new owner-only file in ``folder``: under ``name``, or, when that
+    is taken, "name (2).xlsx", "name (3).xlsx"… An existing file is never replaced, even
+    one created by another process at the same moment; a symlink is not followed."""
+    stem, suffix = Path(name).stem, Path(name).suffix
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+    for n in range(1, MAX_SAME_NAME + 1):
+        path = folder / (name if n == 1 else f"{stem} ({n}){suffix}")
+        try:
+            fd = os.open(path, flags, 0o600)  # a new file: 0o600 whatever the umask allows
+        except FileExistsError:
+            continue
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+        except OSError:
+            path.unlink(missing_ok=True)  # no half-written file left under that name
+            raise
+        return path
+    raise FileExistsError(errno.EEXIST, f"同名文件已有{MAX_SAME_NAME}个", name)
 
 
 def _file_name(name: str) -> str:
@@ -319,8 +387,10 @@ class _Chat:
         """The text to show for one message: the replies, or why there are none."""
 
         async def progress(status: str) -> None:
-            self.write(f"\r{visible(status)}")
-            self.stdout.flush()
+            # Cosmetic: output closed (`| head`) is seen by the next real write, not here.
+            with contextlib.suppress(OSError, ValueError):
+                self.write(f"\r{visible(status)}")
+                self.stdout.flush()
 
         # Progress is redrawn in place on a terminal; a replayed script gets the result only.
         shown = progress if interactive and message.file is not None else None

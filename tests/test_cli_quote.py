@@ -58,3 +58,25 @@ def test_human_output_shows_table_discount_total_and_platform_is_final(capsys):
     out = capsys.readouterr().out
     for words in ("A1", "135", "优惠", "合计：630元", "全年缴费标准", "保费详细"):
         assert words in out
+
+
+@pytest.mark.parametrize(
+    ("start", "said"),
+    [
+        ("2023-02-30", "2023年2月30日不存在（2023年2月只有28天）"),
+        ("2023-04-31", "2023年4月31日不存在（2023年4月只有30天）"),
+        ("2023-13-01", "2023年13月1日不存在（月份只能是1到12）"),
+    ],
+)
+def test_a_start_that_does_not_exist_is_said_to_not_exist(capsys, start, said):
+    code = main(["quote", "--plans", "A0", "--start", start, "--json"])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert json.loads(captured.out)["error"]["code"] == "bad_date"
+    assert said in captured.err and "格式" not in captured.err
+
+
+@pytest.mark.parametrize("start", ["2023/7/1", "2023年7月1日", "20230701", "2023-07-01"])
+def test_a_start_is_read_as_handlers_write_dates(capsys, start):
+    code, out = quote_json(capsys, "--plans", "A0,B0,C0", "--start", start)
+    assert code == 0 and out["start"] == "2023-07-01"

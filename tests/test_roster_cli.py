@@ -29,6 +29,12 @@ def roster_wired(monkeypatch):
     monkeypatch.setattr(cli, "build_parser", with_roster)
 
 
+@pytest.fixture(autouse=True)
+def today(monkeypatch):
+    """A day of the centralized window: without --as-of, ages are computed on 2023-07-01."""
+    monkeypatch.setenv("HUBAO_TODAY", "2023-06-10")
+
+
 def hubao(capsys, *args):
     code = cli.main(["roster", *map(str, args)])
     captured = capsys.readouterr()
@@ -70,7 +76,9 @@ def test_template_writes_the_import_template(capsys, tmp_path):
 def test_a_good_roster_checks_clean_with_the_json_shape_of_the_issue(capsys, good_roster):
     code, out, _ = check_json(capsys, good_roster)
     assert code == 0
-    assert set(out) == {"file_error", "rows", "errors", "warnings", "people", "unit_checks"}
+    assert set(out) == {
+        "file_error", "as_of", "rows", "errors", "warnings", "people", "unit_checks"
+    }  # fmt: skip
     assert out["file_error"] is None
     assert out["rows"] == 12
     assert out["errors"] == [] and out["warnings"] == []
@@ -152,6 +160,53 @@ def test_as_of_moves_the_age_line(capsys, tmp_path):
     assert [e["code"] for e in later["errors"]] == ["ineligible"]
 
 
+@pytest.fixture
+def woman_without_si(tmp_path):
+    """55 on 2023-07-05: under age on the year's start, over it from 2023-07-11."""
+    woman = id_number(dt.date(1968, 7, 5), male=False)
+    return workbook(tmp_path / "名单.xlsx", [row_values(woman, si="否")])
+
+
+def test_without_as_of_instant_enrollment_computes_ages_on_tomorrow(
+    capsys, monkeypatch, woman_without_si
+):
+    monkeypatch.setenv("HUBAO_TODAY", "2023-07-10")
+    _, out, _ = check_json(capsys, woman_without_si)
+    assert [e["code"] for e in out["errors"]] == ["ineligible"]  # as the chat refuses her
+    assert out["as_of"]["date"] == "2023-07-11" and out["as_of"]["basis"] == "instant"
+    code, text, _ = hubao(capsys, "check", woman_without_si)
+    assert code == 0
+    assert "年龄按起保日2023年7月11日计算" in text
+    assert "起保日按今天（2023年7月10日）提交、明天起保计算" in text and "--as-of" in text
+
+
+def test_without_as_of_in_the_centralized_window_ages_are_on_the_years_start(
+    capsys, woman_without_si
+):
+    _, out, _ = check_json(capsys, woman_without_si)  # HUBAO_TODAY=2023-06-10
+    assert out["errors"] == []
+    assert out["as_of"]["date"] == "2023-07-01" and out["as_of"]["basis"] == "centralized"
+    _, text, _ = hubao(capsys, "check", woman_without_si)
+    assert "年龄按起保日2023年7月1日计算" in text and "集中参保" in text
+
+
+def test_without_as_of_out_of_every_enrollment_period_the_newest_years_start_is_said(
+    capsys, monkeypatch, woman_without_si
+):
+    monkeypatch.setenv("HUBAO_TODAY", "2026-11-29")
+    _, out, _ = check_json(capsys, woman_without_si)
+    assert out["as_of"]["date"] == "2023-07-01" and out["as_of"]["basis"] == "closed"
+    _, text, _ = hubao(capsys, "check", woman_without_si)
+    assert "今天（2026年11月29日）不在参保办理时间内" in text and "2023年7月1日" in text
+
+
+def test_as_of_given_is_used_as_is(capsys, monkeypatch, woman_without_si):
+    monkeypatch.setenv("HUBAO_TODAY", "2023-07-10")
+    _, out, _ = check_json(capsys, woman_without_si, "--as-of", "2023-07-01")
+    assert out["errors"] == []
+    assert out["as_of"] == {"date": "2023-07-01", "basis": "given", "message": ""}
+
+
 def test_report_and_clean_files(capsys, tmp_path, bad_roster):
     report, clean = tmp_path / "标注.xlsx", tmp_path / "可导入.xlsx"
     code, out, _ = hubao(capsys, "check", bad_roster, "--report", report, "--clean", clean)
@@ -196,6 +251,7 @@ def test_too_many_rows_exits_2_and_asks_to_split(capsys, tmp_path):
     [
         (["--as-of", "七月一日"], "bad_date", "2023-07-01"),
         (["--as-of", "2030-01-01"], "no_policy_data", "2030年1月1日"),
+        (["--as-of", "2023-02-29"], "bad_date", "2023年2月29日不存在（2023年2月只有28天）"),
         (["--last-year", "-1"], "bad_count", "--last-year"),
         (["--si-payers", "很多"], "bad_count", "--si-payers"),
     ],
