@@ -111,7 +111,8 @@ class FaqService:
         if result.status == "clarify":
             message = "clarify" if can_reply else "possibilities"
             text = self._say(message, suggestions=result.suggestions)
-            return Answer("clarify", None, result.score, text, result.suggestions)
+            body = self._say("clarify_choices") if can_reply else text
+            return Answer("clarify", None, result.score, text, result.suggestions, body)
         return Answer("fallback", None, result.score, self._say("fallback"), ())
 
 

@@ -569,7 +569,10 @@ class Engine:
         choices = tuple(Choice(s.question, f"faq:{s.entry}") for s in answer.suggestions)
         if answer.status == "fallback" and answer.place is None:
             turn.miss(text, self.now())
-        return [Reply(answer.text, choices), *self._pending_prompt(turn, ctx, again=True)]
+        return [
+            Reply(answer.body or answer.text, choices),
+            *self._pending_prompt(turn, ctx, again=True),
+        ]
 
     async def _beside(self, turn: Turn, ctx: FlowContext, name: str, text: str) -> list[Reply]:
         """Another flow asked for in the middle of this one. A resumable flow (the enrollment)
