@@ -67,12 +67,12 @@ class Settings:
         default = Path.home() / ".local" / "share" / "hubao"
         today = None
         if raw := env.get("HUBAO_TODAY"):
+            from bot.terminal import BadDate, parse_date  # the terminal imports this module
+
             try:
-                today = dt.date.fromisoformat(raw.strip())
-            except ValueError:
-                raise SettingsError(
-                    f"HUBAO_TODAY={raw} 不是日期，请写成 2023-07-10 这样的格式。"
-                ) from None
+                today = parse_date(raw, example="2023-07-10")
+            except BadDate as exc:
+                raise SettingsError(f"HUBAO_TODAY={raw}：{exc.message}") from None
         return cls(
             data_dir=Path(env.get("HUBAO_DATA_DIR") or default),
             db_url=env.get("HUBAO_DB_URL") or None,

@@ -120,3 +120,8 @@ def test_a_data_folder_that_cannot_be_made_is_a_clear_message(tmp_path):
 def test_a_date_that_is_not_a_date_is_refused():
     with pytest.raises(SettingsError, match="2023-07-10"):
         Settings.from_env({"HUBAO_TODAY": "next monday"})
+
+
+def test_a_today_that_does_not_exist_is_named_as_such():
+    with pytest.raises(SettingsError, match="2023年2月30日不存在"):
+        Settings.from_env({"HUBAO_TODAY": "2023-02-30"})
