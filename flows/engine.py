@@ -773,9 +773,14 @@ class Engine:
     async def _file(self, turn: Turn, ctx: FlowContext) -> list[Reply]:
         state = turn.state
         if state.flow in self._flows and state.step and state.flow is not None:
-            step = self._flows[state.flow].flow.steps[state.step]
+            flow = self._flows[state.flow].flow
+            step = flow.steps[state.step]
             if step.accepts_files and ctx.files:
                 return await self._continue(turn, ctx, "")
+            if flow.early_file is not None and ctx.files:
+                name, data = next(iter(ctx.files.items()))
+                if kept := flow.early_file(name, data, ctx):
+                    return [*kept, *self._pending_prompt(turn, ctx)]
             return [Reply(say("file_not_now")), *self._pending_prompt(turn, ctx)]
         return [Reply(say("file_outside_flow"), self._menu_choices())]
 

@@ -120,6 +120,9 @@ class Flow:
     reset_slots: tuple[str, ...] = ()
     resumable: bool = False
     """Left unfinished, the flow is parked and resumed where it stopped when started again."""
+    early_file: Callable[[str, bytes, FlowContext], list[Reply]] | None = None
+    """Takes a file sent while a step that takes none is pending (a roster sent before the
+    roster step, kept for it); [] lets the engine say it is not needed now."""
     discard: Callable[[FlowContext], None] | None = None
     """Releases what a draft of this flow holds outside its slots when the user deletes
     the draft (the ID numbers an enrollment claimed)."""

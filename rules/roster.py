@@ -89,6 +89,7 @@ class Code(StrEnum):
     BIRTH_GENDER_REQUIRED = "birth_gender_required"
     BAD_BIRTHDATE = "bad_birthdate"
     GENDER_MISMATCH = "gender_mismatch"
+    BIRTH_MISMATCH = "birth_mismatch"
     BAD_SI_FLAG = "bad_si_flag"
     OVER_AGE = "over_age"
     INELIGIBLE = "ineligible"
@@ -124,7 +125,8 @@ _TITLES: dict[Code, str] = {
     Code.DUPLICATE_ID: "证件号码重复",
     Code.BIRTH_GENDER_REQUIRED: "非身份证人员缺性别或出生日期",
     Code.BAD_BIRTHDATE: "出生日期无效",
-    Code.GENDER_MISMATCH: "性别或出生日期与证件号码不符",
+    Code.GENDER_MISMATCH: "性别看不懂或与证件号码不符",
+    Code.BIRTH_MISMATCH: "出生日期与证件号码不符",
     Code.BAD_SI_FLAG: "是否有社保填写不对",
     Code.OVER_AGE: "职保超龄（需移除或确认）",
     Code.INELIGIBLE: "不能参保（无社保且超龄）",
@@ -142,6 +144,10 @@ _TEXT: dict[str, str] = {
     ),
     "free_format_chars": (
         "{doc_type}号码只能由字母和数字组成，现在含有其他字符。请对照证件重新填写。"
+    ),
+    "id_old_15": (
+        "这是15位的老身份证号，平台需要18位号码。换算好的18位号码写在标注文件（检查结果）"
+        "的“问题说明”列里，请与本人身份证核对后改成18位。"
     ),
     "numeric_id": (
         "证件号码被Excel存成了数字：超过15位的号码后几位会变成0，无法恢复。"
@@ -286,6 +292,14 @@ class RosterCheck:
     def rows_with_errors(self) -> int:
         """How many rows have at least one error."""
         return len({f.row for f in self.errors})
+
+    @property
+    def people_categories(self) -> dict[Category, int]:
+        """The people (rows without errors) per category: they add up to ``len(people)``,
+        and with ``rows_with_errors`` to ``rows``. ``categories`` also counts rows with
+        errors whose category could be told."""
+        counts = Counter(p.category for p in self.people)
+        return {c: counts[c] for c in Category if counts[c]}
 
     def people_json(self) -> dict[str, int]:
         """People per category, rows whose category cannot be told, and all data rows."""
@@ -498,11 +512,15 @@ class _RowChecker:
         if doc_type.structured:
             result = parse_id(number, doc_type, self.start)
             if isinstance(result, IdProblem):
+                code = Code(result.code)
+                # The upgraded number is shown masked nowhere: a masked number is of no use
+                # to the handler, who finds it in full in the annotated workbook.
+                message = _TEXT["id_old_15"] if code is Code.ID_OLD_15 else result.message
                 self.add(
                     row,
                     RosterField.ID_NUMBER,
-                    Code(result.code),
-                    result.message,
+                    code,
+                    message,
                     suggestion=result.upgraded,
                 )
                 return number, None
@@ -600,7 +618,7 @@ class _RowChecker:
             self.add(
                 row,
                 RosterField.BIRTH_DATE,
-                Code.GENDER_MISMATCH,
+                Code.BIRTH_MISMATCH,
                 _TEXT["birth_disagrees"].format(
                     value=cn_date(birth),
                     masked=mask_id(info.number),
@@ -677,6 +695,47 @@ def check_rows(
         categories=dict(checker.categories),
         undetermined=checker.undetermined,
     )
+
+
+def _only_si_answer_wrong(findings: Sequence[RowFinding]) -> bool:
+    """Whether a row's errors all come from its 是否有社保 answer: blank, unreadable, or
+    否 at an age only 职保 staff may enroll (the message says to change it to 是)."""
+    errors = [f for f in findings if f.severity is Severity.ERROR]
+    return bool(errors) and all(
+        f.code in (Code.BAD_SI_FLAG, Code.INELIGIBLE)
+        or (f.code is Code.MISSING_REQUIRED and f.field is RosterField.SOCIAL_INSURANCE)
+        for f in errors
+    )
+
+
+def people_if_insured(
+    rows: Sequence[RosterRow],
+    check: RosterCheck,
+    *,
+    policy: PolicyYear,
+    start: dt.date,
+    headers: Mapping[RosterField, str] | None = None,
+) -> tuple[Person, ...]:
+    """The people of the rows ``check`` kept out only for their 是否有社保 answer, as they
+    are once the unit says they pay social insurance (是): a 职保 employee, or an over-age
+    one to remove or confirm. The unit settles such a row in chat instead of re-uploading.
+    The rows' other cells were checked already (a duplicate number is an error of its own,
+    so such a row is not here)."""
+    by_row: dict[int, list[RowFinding]] = {}
+    for finding in check.findings:
+        by_row.setdefault(finding.row, []).append(finding)
+    wanted = {row for row, found in by_row.items() if _only_si_answer_wrong(found)}
+    fixed = [
+        RosterRow(
+            r.row,
+            {**r.cells, RosterField.SOCIAL_INSURANCE: "是"},
+            r.numeric - {RosterField.SOCIAL_INSURANCE},
+            r.cleaned,
+        )
+        for r in rows
+        if r.row in wanted
+    ]
+    return check_rows(fixed, policy=policy, start=start, headers=headers).people
 
 
 # --- unit checks --------------------------------------------------------------------

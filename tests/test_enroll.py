@@ -79,7 +79,7 @@ async def test_the_clean_roster_imports_the_people_left_after_fixes_in_the_templ
     await bot.handle(text(who, "第5行设为在职"))
     replies = await finish(bot, who, "4")
     files = {f.name: f.data for r in replies for f in r.files}
-    rows = sheet_rows(files["参保名单（可导入）.xlsx"])
+    rows = sheet_rows(files["上海测试有限公司_参保名单（可导入）_20230710.xlsx"])
     assert list(rows[0]) == TEMPLATE_HEADER
     people = rows[1:]
     assert [p[1] for p in people] == ["员工1", "员工2", "员工3", "王芳"]
@@ -96,10 +96,13 @@ async def test_the_summary_workbook_shows_masked_ids_and_each_persons_premium():
     await send_roster(bot, who, {"people": 2, "rows": [ROWS["rows"][0]]})
     replies = await finish(bot, who, "3")
     files = {f.name: f.data for r in replies for f in r.files}
-    summary = dict((r[0], r[1]) for r in sheet_rows(files["参保汇总.xlsx"], "参保汇总"))
+    summary = dict(
+        (r[0], r[1])
+        for r in sheet_rows(files["上海测试有限公司_参保汇总_20230710.xlsx"], "参保汇总")
+    )
     assert summary["应缴保费合计"] == "430元"  # 2 x 180 + B0 55 + C0 15
     assert summary["汇款账号"] == "31602300008022150"
-    people = sheet_rows(files["参保汇总.xlsx"], "参保人员")[1:]
+    people = sheet_rows(files["上海测试有限公司_参保汇总_20230710.xlsx"], "参保人员")[1:]
     assert [(p[1], p[4], p[5]) for p in people] == [
         ("员工1", "A0、B0、C0", 180),
         ("员工2", "A0、B0、C0", 180),
@@ -136,7 +139,10 @@ async def test_a_summary_lost_before_delivery_is_sent_again_with_its_files(again
     replies = await bot.handle(text(who, again))
     assert "合计：540元" in joined(replies)
     files = {f.name for r in replies for f in r.files}
-    assert {"参保名单（可导入）.xlsx", "参保汇总.xlsx"} <= files
+    assert {
+        "上海测试有限公司_参保名单（可导入）_20230710.xlsx",
+        "上海测试有限公司_参保汇总_20230710.xlsx",
+    } <= files
     # Asked once more after another message: the rows are gone, nothing full is kept.
     await bot.handle(text(who, "好的"))
     later = await bot.handle(text(who, "汇总没收到"))
@@ -162,13 +168,14 @@ async def test_forget_releases_the_ids_so_another_unit_can_enroll_them(storage: 
     await send_roster(bot, first, {"people": 2})
     await to_roster_step(bot, second, "乙贸易公司")
     conflict = await send_roster(bot, second, {"people": 2})
-    assert "已在另一家单位的参保草稿中" in conflict
+    assert "也在另一份参保草稿里" in conflict and "可以参保2人" in conflict  # a warning only
     assert "甲贸易公司" not in conflict  # one unit's data is never shown to another
     assert "甲贸易公司" not in await state_json(storage, second)
     assert "确定删除吗" in joined(await bot.handle(text(first, "删除我的数据")))
     assert "已删除" in joined(await bot.handle(text(first, "确定全部删除")))
     again = await send_roster(bot, second, {"people": 2})
     assert "甲贸易公司" not in again and "名单没有问题" in again
+    assert "另一份参保草稿" not in again
 
 
 async def test_the_draft_survives_a_restart_on_the_database(sql_url: str):
@@ -188,7 +195,11 @@ async def test_the_draft_survives_a_restart_on_the_database(sql_url: str):
         await bot.handle(text(who, "删除第5行"))
         replies = await finish(bot, who, "3")
         assert "合计：540元" in joined(replies)
-        assert any(f.name == "参保名单（可导入）.xlsx" for r in replies for f in r.files)
+        assert any(
+            f.name == "上海测试有限公司_参保名单（可导入）_20230710.xlsx"
+            for r in replies
+            for f in r.files
+        )
     finally:
         await storage.close()
 

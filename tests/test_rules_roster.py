@@ -155,7 +155,7 @@ FEMALE = id_number(dt.date(1990, 1, 1), male=False)
         (
             {"id_number": VALID, "birth_date": "1990-01-02"},
             "出生日期",
-            Code.GENDER_MISMATCH,
+            Code.BIRTH_MISMATCH,  # issue 13 item 4: it was reported as gender_mismatch
             "1990年1月1日",
         ),
         ({"id_number": VALID, "birth_date": "去年"}, "出生日期", Code.BAD_BIRTHDATE, "格式"),
@@ -178,12 +178,14 @@ def test_an_id_cell_stored_as_a_number_is_never_repaired():
     assert result.findings[0].suggestion is None
 
 
-def test_old_15_digit_number_offers_the_18_digit_form_masked_in_the_message():
+def test_old_15_digit_number_points_to_the_18_digit_form_in_the_annotated_workbook():
     [finding] = check(roster_row(4, id_number="110105491231002")).findings
     assert finding.code is Code.ID_OLD_15
     assert finding.suggestion == STANDARD_EXAMPLE
     assert STANDARD_EXAMPLE not in finding.message
-    assert "1101**********002X" in finding.message
+    # Issue 13 item 17: a masked number is of no use; the full one is in the workbook.
+    assert "*" not in finding.message
+    assert "标注文件" in finding.message and "问题说明" in finding.message
 
 
 @pytest.mark.parametrize(

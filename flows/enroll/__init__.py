@@ -68,6 +68,7 @@ ENROLL = Flow(
     start="intro",
     prefill=_prefill,
     resumable=True,
+    early_file=roster.keep_early_roster,
     discard=_discard,
     result_step="summary",
     held=(SEALED, ERROR_NAMES),

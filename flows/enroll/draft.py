@@ -34,6 +34,19 @@ MODE, YEAR, PEOPLE, ERRORS, SEALED = "mode", "year", "people", "errors", "sealed
 FILE, ROWS, ATTACHMENTS, PLANS, CODE_VALUE = "file", "rows", "attachments", "plans", "code_no"
 ERROR_NAMES = "error_names"
 """The names on rows with errors, sealed like the people, so "把张三删了" finds them."""
+SI_ROWS = "si_rows"
+"""Rows kept out only by their 是否有社保 answer, by row ("12"): the unit settles them in
+chat ("第12行设为在职"). Each holds what a person of the draft holds (masked number, ID
+hash, over age as a 职保 employee, found in another draft) and whether the cell was blank
+or unreadable; the row itself is sealed with the people."""
+EARLY_STEP = "check_early_roster"
+"""The act that checks a roster sent before the roster step, run in that step's place."""
+EARLY = "early_roster"
+"""A roster sent before the roster step, sealed (file name and bytes): checked when the
+step comes."""
+EARLY_MAX_BYTES = 2 * 1024 * 1024
+"""The biggest early roster kept in the draft (5000 rows take well under 1 MB); a bigger
+one is asked for again at the roster step."""
 
 SHOWN_LINES = 12
 """Roster problems listed in chat; the annotated workbook has all of them."""
@@ -102,7 +115,14 @@ def fixed_plans_of(ctx: FlowContext) -> list[str] | None:
 
 
 def people_of(ctx: FlowContext) -> list[dict[str, Any]]:
+    """The draft's people: each a dict of its row, masked number, ID hash, answers ("si",
+    "over", "keep") and "elsewhere" when another unit's draft holds the same number. That
+    is a warning only: a draft is no enrollment. ("conflict" stays False: drafts saved when
+    it excluded people are read as warnings too.)"""
     people: list[dict[str, Any]] = ctx.slots.setdefault(PEOPLE, [])
+    for person in people:
+        if person.get("conflict"):
+            person["conflict"], person["elsewhere"] = False, True
     return people
 
 
@@ -119,7 +139,7 @@ def counts_of(ctx: FlowContext) -> dict[Category, int]:
     counts = {Category.ZHIBAO: 0, Category.NON_ZHIBAO: 0}
     for person in people_of(ctx):
         category = category_of(person)
-        if category in counts and not person.get("conflict"):
+        if category in counts:
             counts[category] += 1
     return counts
 
@@ -177,9 +197,7 @@ def names_of(ctx: FlowContext) -> dict[int, str]:
 
 def claim_ids(ctx: FlowContext) -> None:
     """This draft's people claim their IDs for the year (one enrollment per ID per year)."""
-    claims = tuple(
-        PersonClaim(p["hash"], p["masked"]) for p in people_of(ctx) if not p.get("conflict")
-    )
+    claims = tuple(PersonClaim(p["hash"], p["masked"]) for p in people_of(ctx))
     ctx.turn.claims = (ctx.slots[YEAR], ctx.slots[UNIT], claims)
 
 

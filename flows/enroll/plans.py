@@ -192,7 +192,7 @@ async def _plans_review(ctx: FlowContext) -> list[Reply]:
     non_zhibao = [
         f"{names.get(p['row'], '')}（第{p['row']}行）"
         for p in people_of(ctx)
-        if category_of(p) is Category.NON_ZHIBAO and not p["conflict"]
+        if category_of(p) is Category.NON_ZHIBAO
     ]
     if quote.not_enrollable:
         key = "enroll_nothing_for_fixed" if fixed else "enroll_nothing_for"

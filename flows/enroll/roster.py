@@ -5,6 +5,8 @@ attachments."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import concurrent.futures
 import datetime as dt
 import re
@@ -15,6 +17,9 @@ from typing import Any
 from flows.enroll.draft import (
     ATTACHMENTS,
     CODE,
+    EARLY,
+    EARLY_MAX_BYTES,
+    EARLY_STEP,
     ERROR_NAMES,
     ERRORS,
     FILE,
@@ -29,6 +34,7 @@ from flows.enroll.draft import (
     SHOWN_LINES,
     SHOWN_REMOVALS,
     SI_PAYERS,
+    SI_ROWS,
     SUBMIT,
     UNIT,
     YEAR,
@@ -66,17 +72,27 @@ from rules.fmt import cn_date
 from rules.ids import mask_id
 from rules.people import Category, age_limit
 from rules.privacy import mask_personal_data
-from rules.roster import RosterCheck, RosterField, check_rows, check_unit
+from rules.roster import (
+    Code,
+    Person,
+    RosterCheck,
+    RosterField,
+    check_rows,
+    check_unit,
+    people_if_insured,
+)
+
+
+def _wants_template(text: str) -> bool:
+    """ "模板", "发我导入模板" (a question about the template is answered instead)."""
+    return text == "模板" or (bool(re.search(r"模板", text)) and not QUESTION.search(text))
 
 
 def _roster(text: str, ctx: FlowContext) -> str | None:
     if ctx.files:
         ctx.scratch["upload"] = next(iter(ctx.files.items()))
         return "uploaded"
-    text = normalize_text(text)
-    if text == "模板" or (re.search(r"模板", text) and not QUESTION.search(text)):
-        return "template"
-    return None
+    return "template" if _wants_template(normalize_text(text)) else None
 
 
 def _ask_roster(ctx: FlowContext) -> Reply:
@@ -94,12 +110,21 @@ def _after_roster(ctx: FlowContext) -> str:
     return "check_roster" if "upload" in ctx.scratch else FIX
 
 
-async def _send_template(ctx: FlowContext) -> list[Reply]:
-    ctx.slots.pop(ROSTER, None)
+def _template_sent(ctx: FlowContext) -> list[Reply]:
     data = template_bytes(policy_of(ctx))
     return [
         Reply(say("enroll_template_sent"), files=(OutgoingFile("参保名单导入模板.xlsx", data),))
     ]
+
+
+async def _send_template(ctx: FlowContext) -> list[Reply]:
+    ctx.slots.pop(ROSTER, None)
+    return _template_sent(ctx)
+
+
+async def _send_template_to_fix(ctx: FlowContext) -> list[Reply]:
+    ctx.slots.pop(FIX, None)  # asked for while fixing: the roster checked before stays
+    return _template_sent(ctx)
 
 
 async def _read_upload(ctx: FlowContext, name: str, data: bytes) -> RosterFile | FileFinding:
@@ -138,6 +163,9 @@ class CheckedUpload:
     roster: RosterFile | FileFinding
     check: RosterCheck | None = None
     hashes: dict[int, str] = field(default_factory=dict)
+    """ID hashes by row, of the people and of the rows in ``insured``."""
+    insured: tuple[Person, ...] = ()
+    """The rows kept out only by their 是否有社保 answer, as people once it is 是."""
     sealed: str = ""
     error_names: str = ""
     report: bytes | None = None
@@ -165,6 +193,9 @@ def _check_upload(
     # Run in a worker thread: a 5000-row roster takes a noticeable fraction of a second.
     policy, vault = policy_of(ctx), vault_of(ctx)
     check = check_rows(roster.rows, policy=policy, start=start, headers=roster.headers)
+    insured = people_if_insured(
+        roster.rows, check, policy=policy, start=start, headers=roster.headers
+    )
     errors = {f.row for f in check.errors}
     error_names = [
         [r.row, r.cell(RosterField.NAME)]
@@ -177,8 +208,9 @@ def _check_upload(
         start,
         roster,
         check,
-        hashes={p.row: vault.id_hash(p.number) for p in check.people},
-        sealed=vault.seal(seal_rows(check.people)),
+        hashes={p.row: vault.id_hash(p.number) for p in (*check.people, *insured)},
+        insured=insured,
+        sealed=vault.seal(seal_rows((*check.people, *insured))),
         error_names=vault.seal(error_names),
         report=report_bytes(roster, check, as_of=start) if check.findings else None,
     )
@@ -188,6 +220,7 @@ async def _check_roster(ctx: FlowContext) -> list[Reply]:
     name, data = ctx.scratch.pop("upload")
     ctx.slots.pop(ROSTER, None)
     ctx.slots.pop(FIX, None)
+    ctx.slots.pop(EARLY, None)  # a roster sent now replaces one sent before its step
     upload = ctx.prepared
     if not (
         isinstance(upload, CheckedUpload)
@@ -197,19 +230,25 @@ async def _check_roster(ctx: FlowContext) -> list[Reply]:
     roster, check = upload.roster, upload.check
     if isinstance(roster, FileFinding) or check is None:
         message = roster.message if isinstance(roster, FileFinding) else ""
+        template = isinstance(roster, FileFinding) and roster.code == "bad_template"
+        if template:  # in chat the template comes as a file, at the press of a button
+            message = f"{message}\n{say('enroll_template_offer')}"
         if SEALED in ctx.slots:  # a roster checked before stays, with its fixes
             ctx.slots[ROSTER] = "checked"
             kept = say("enroll_previous_kept", file=ctx.slots[FILE])
-            return [Reply(f"{message}\n{kept}")]
-        ctx.scratch["retry"] = True
+            offer = (Choice(say("enroll_template_button"), "v:模板"),) if template else ()
+            return [Reply(f"{message}\n{kept}", offer)]
+        ctx.scratch["retry"] = True  # the roster question comes next, with the button
         return [Reply(message)]
     for slot in (LAST_YEAR, SI_PAYERS, ATTACHMENTS):
         ctx.slots.pop(slot, None)  # a new roster: its counts and checks are asked again
     hashes = upload.hashes
     found = await ctx.turn.find_conflicts(ctx.slots[YEAR], list(hashes.values()))
-    # Two handlers of one unit share its claims; another unit's draft is a conflict, and
-    # which unit that is stays with that unit (never shown to or stored for this one).
-    taken = {h for h, unit in found if unit != ctx.slots[UNIT]}
+    # Another unit's draft holding the same number is worth a warning, never a block: a
+    # draft is no enrollment, and the platform's own duplicate check is final. Which unit
+    # that is stays with that unit (never shown to or stored for this one); two handlers
+    # of one unit share its claims.
+    elsewhere = {h for h, unit in found if unit != ctx.slots[UNIT]}
     ctx.slots[PEOPLE] = [
         {
             "row": p.row,
@@ -218,13 +257,34 @@ async def _check_roster(ctx: FlowContext) -> list[Reply]:
             "si": p.has_social_insurance,
             "over": p.category is Category.OVER_AGE,
             "keep": False,
-            "conflict": hashes[p.row] in taken,
+            "conflict": False,
+            "elsewhere": hashes[p.row] in elsewhere,
         }
         for p in check.people
     ]
+    blank_si = {
+        f.row
+        for f in check.errors
+        if f.field is RosterField.SOCIAL_INSURANCE
+        and f.code in (Code.MISSING_REQUIRED, Code.BAD_SI_FLAG)
+    }
+    ctx.slots[SI_ROWS] = {
+        str(p.row): {
+            "masked": mask_id(p.number),
+            "hash": hashes[p.row],
+            "over": p.category is Category.OVER_AGE,
+            "elsewhere": hashes[p.row] in elsewhere,
+            "blank": p.row in blank_si,
+        }
+        for p in upload.insured
+    }
+    report_name = f"{name.rsplit('.', 1)[0]}_检查结果.xlsx"
     errors: dict[str, list[str]] = {}
     for finding in check.errors:
-        errors.setdefault(str(finding.row), []).append(f"【{finding.column}】{finding.message}")
+        message = finding.message
+        if finding.code is Code.ID_OLD_15:  # the full number is in the workbook sent now
+            message = say("enroll_old_id", file=mask_personal_data(report_name))
+        errors.setdefault(str(finding.row), []).append(f"【{finding.column}】{message}")
     ctx.slots[ERRORS] = errors
     ctx.slots[SEALED] = upload.sealed
     ctx.slots[ERROR_NAMES] = upload.error_names
@@ -232,31 +292,83 @@ async def _check_roster(ctx: FlowContext) -> list[Reply]:
     ctx.slots[ROSTER] = "checked"  # a correction of an earlier answer keeps this roster
     claim_ids(ctx)
     replies = [Reply("\n".join([*roster.notes, _roster_read_text(ctx, check)]))]
-    if check.findings or taken:
-        report = upload.report
-        if report is None:  # no finding, only conflicts found in this turn
-            report = await asyncio.to_thread(report_bytes, roster, check, as_of=upload.start)
+    if check.findings and upload.report is not None:
         caption = say("enroll_report_caption")
-        stem = name.rsplit(".", 1)[0]
         replies[0] = Reply(
-            replies[0].text, files=(OutgoingFile(f"{stem}_检查结果.xlsx", report, caption),)
+            replies[0].text, files=(OutgoingFile(report_name, upload.report, caption),)
         )
     return replies
 
 
+def keep_early_roster(name: str, data: bytes, ctx: FlowContext) -> list[Reply]:
+    """A file sent before the roster step (at "先继续准备名单 / 等办好了再来"): kept in the
+    draft, sealed (it holds the people's ID numbers), and checked when the step comes.
+    The engine calls this for a file the pending step does not take; [] once the roster
+    step has been reached (a file is then not the roster's: the engine says so)."""
+    if ROSTER in ctx.slots or SEALED in ctx.slots:
+        return []
+    shown = mask_personal_data(name)
+    if len(data) > EARLY_MAX_BYTES:
+        return [Reply(say("enroll_early_too_big", file=shown))]
+    replaced = EARLY in ctx.slots
+    token = [name, base64.b64encode(data).decode("ascii")]
+    ctx.slots[EARLY] = vault_of(ctx).seal(token)
+    return [Reply(say("enroll_early_kept", file=shown, replaced=replaced))]
+
+
+def _early_upload(ctx: FlowContext) -> tuple[str, bytes] | None:
+    token = ctx.slots.pop(EARLY, None)
+    kept = vault_of(ctx).unseal(token) if isinstance(token, str) else None
+    if not isinstance(kept, list) or len(kept) != 2:  # sealed under another secret
+        return None
+    name, encoded = kept
+    try:
+        return str(name), base64.b64decode(str(encoded), validate=True)
+    except (ValueError, binascii.Error):
+        return None
+
+
+async def _check_early(ctx: FlowContext) -> list[Reply]:
+    """The roster step reached with a roster sent before it: that roster is checked now."""
+    upload = _early_upload(ctx)
+    if upload is None:
+        ctx.scratch["retry"] = True
+        return [Reply(say("enroll_early_lost"))]
+    ctx.scratch["upload"] = upload
+    return [Reply(say("enroll_early_checking")), *await _check_roster(ctx)]
+
+
 def _roster_read_text(ctx: FlowContext, check: RosterCheck) -> str:
+    """Rows = people + rows with errors; people = 职保在职 + 非职保 + 职保超龄 (to decide).
+    Rows with errors are in no category: they enroll nobody until fixed or removed."""
     people = people_of(ctx)
-    return say(
+    categories = [category_of(p) for p in people]
+    names = names_of(ctx)
+    pending = [{"row": int(row), **p} for row, p in ctx.slots.get(SI_ROWS, {}).items()]
+    elsewhere = [
+        say("enroll_line_elsewhere", row=p["row"], name=names.get(p["row"], ""),
+            masked=p["masked"])
+        for p in sorted([*people, *pending], key=lambda p: int(p["row"]))
+        if p.get("elsewhere")
+    ]  # fmt: skip
+    text = say(
         "enroll_roster_read",
         file=ctx.slots[FILE],
         rows=check.rows,
-        ok=sum(1 for p in people if not p["conflict"]),
+        ok=len(people),
         error_rows=check.rows_with_errors,
-        decide=sum(1 for p in people if p["over"] or p["conflict"]),
-        zhibao=check.categories.get(Category.ZHIBAO, 0),
-        non_zhibao=check.categories.get(Category.NON_ZHIBAO, 0),
-        over_age=check.categories.get(Category.OVER_AGE, 0),
+        zhibao=categories.count(Category.ZHIBAO),
+        non_zhibao=categories.count(Category.NON_ZHIBAO),
+        over_age=categories.count(Category.OVER_AGE),
     )
+    if elsewhere:
+        text += "\n" + say(
+            "enroll_elsewhere",
+            count=len(elsewhere),
+            lines=elsewhere[:SHOWN_LINES],
+            more=max(0, len(elsewhere) - SHOWN_LINES),
+        )
+    return text
 
 
 def _after_check(ctx: FlowContext) -> str:
@@ -274,13 +386,7 @@ def _problems(ctx: FlowContext) -> list[tuple[int, str]]:
     ]
     for p in people_of(ctx):
         name = names.get(p["row"], "")
-        if p["conflict"]:
-            line = say(
-                "enroll_line_conflict",
-                row=p["row"], name=name, masked=p["masked"],
-            )  # fmt: skip
-            lines.append((p["row"], line))
-        elif category_of(p) is Category.OVER_AGE:
+        if category_of(p) is Category.OVER_AGE:
             person = sealed.get(p["row"])
             limit = age_limit(person.sex, policy) if person else policy.age_limits.female
             line = say(
@@ -301,7 +407,8 @@ def _ask_fix(ctx: FlowContext) -> Reply:
             non_zhibao=counts[Category.NON_ZHIBAO],
         )
         return Reply(text, buttons(("enroll_fix_next", "done")))
-    over = [p for p in people_of(ctx) if category_of(p) is Category.OVER_AGE and not p["conflict"]]
+    over = [p for p in people_of(ctx) if category_of(p) is Category.OVER_AGE]
+    blank = [int(row) for row, r in ctx.slots.get(SI_ROWS, {}).items() if r["blank"]]
     text = say(
         "enroll_fix_list",
         count=len(problems),
@@ -310,6 +417,7 @@ def _ask_fix(ctx: FlowContext) -> Reply:
         example=problems[0][0],
         has_over=bool(over),
         over_example=over[0]["row"] if over else 0,
+        si_example=min(blank, default=0),
     )
     choices = [Choice(say("enroll_fix_drop_errors"), "v:drop-problems")]
     if over:
@@ -322,12 +430,22 @@ _ROW_RANGE = re.compile(r"(\d{1,5})\s*(?:-|~|－|到|至)\s*(\d{1,5})")
 _ROW_NUMBER = re.compile(r"(?<!\d)\d{1,5}(?!\d)")
 # What a message asks for the rows it names; the order of the checks is the priority.
 _REMOVE = r"删|移除|去掉|不要|剔除|去除"
-_IN_SERVICE = r"设为在职|设置在职|设成在职|改为在职|改成在职|算在职|是在职|有社保|改成是|改为是"
+# No capturing groups in these: the clause splitting below uses them with findall/split.
+_NO_SI = (
+    r"(?:没有?|无|不交|没交|没缴|不缴|未交|未缴)社保|不是在职|非职保"
+    r"|(?:改|设|填|写)(?:成|为)?[\"“”']?否|是否有社保.{0,2}否"
+)
+_IN_SERVICE = (
+    r"设为在职|设置在职|设成在职|改为在职|改成在职|算在职|(?<!不)是在职|(?<![没无否])有社保"
+    r"|(?:改|设|填|写)(?:成|为)?[\"“”']?是(?![否在])|是否有社保.{0,2}是(?![否在])"
+)
 _KEEP = r"保留|缴金|在缴|确认|留下|留着|不删|别删|不要删"
 _NOT_REMOVE = r"不要删|别删|不删|不用删|留着|留下"
-_ACTION = re.compile(f"{_NOT_REMOVE}|{_REMOVE}|{_IN_SERVICE}|{_KEEP}")
-_ACTION_KINDS = (_REMOVE, _IN_SERVICE, _KEEP)
+_ACTION = re.compile(f"{_NOT_REMOVE}|{_REMOVE}|{_NO_SI}|{_IN_SERVICE}|{_KEEP}")
+_ACTION_KINDS = (_REMOVE, _NO_SI, _IN_SERVICE, _KEEP)
 
+
+_TEMPLATE_ASKED = r"(发|给|要|来|下载)(我|一)?(个|份|下)?(导入)?模板|模板.{0,3}(发|给)我"
 
 _DROP_PROBLEMS = (
     r"(所有|全部)?.{0,4}(有问题|问题|错误|出错|错的)的?.{0,4}(都|全部|全)?.{0,2}(删|去掉|不要)"
@@ -362,6 +480,8 @@ def _fix(text: str, ctx: FlowContext) -> str | None:
     text = normalize_text(text)
     if wants_enrollment(text):
         return None  # "继续参保": the engine says where we are
+    if text == "模板" or re.search(_TEMPLATE_ASKED, text):
+        return "template"  # the button the file error offers, or the same in words
     done: list[str] = []
     ctx.scratch["fixed"] = done
     if (
@@ -432,6 +552,8 @@ def _apply_to_rows(text: str, ctx: FlowContext, done: list[str]) -> str | None:
         _keep(ctx, rows, done)
     elif re.search(_REMOVE, text):
         _remove(ctx, rows, done)
+    elif re.search(_NO_SI, text):
+        _set_no_si(ctx, rows, done)
     elif re.search(_IN_SERVICE, text):
         _set_in_service(ctx, rows, done)
     else:
@@ -443,16 +565,64 @@ def _chosen_people(ctx: FlowContext, rows: Sequence[int]) -> list[dict[str, Any]
     """The people of ``rows``; a row with errors has none to decide for: say so."""
     by_row = {p["row"]: p for p in people_of(ctx)}
     for row in rows:
+        if str(row) in ctx.slots.get(SI_ROWS, {}):
+            raise Invalid(say("enroll_fix_si_row", row=row))
         if row not in by_row:
             raise Invalid(say("enroll_fix_error_row", row=row))
     return [by_row[row] for row in rows]
 
 
+def _settled(ctx: FlowContext, rows: Sequence[int]) -> list[dict[str, Any]]:
+    """The people of ``rows`` for a 是否有社保 answer given in chat: the draft's people, and
+    the rows kept out only by that answer (marked "pending", 是 until the caller says
+    otherwise; ``_admit`` makes them people). Any other row is refused before any change."""
+    pending = ctx.slots.get(SI_ROWS, {})
+    by_row = {p["row"]: p for p in people_of(ctx)}
+    for row in rows:
+        if row not in by_row and str(row) not in pending:
+            raise Invalid(say("enroll_fix_error_row", row=row))
+    return [by_row.get(row) or _pending_person(row, pending[str(row)]) for row in rows]
+
+
+def _pending_person(row: int, pending: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "row": row,
+        "masked": pending["masked"],
+        "hash": pending["hash"],
+        "si": True,
+        "over": pending["over"],
+        "keep": False,
+        "conflict": False,
+        "elsewhere": pending["elsewhere"],
+        "pending": True,
+    }
+
+
+def _admit(ctx: FlowContext, person: dict[str, Any]) -> None:
+    """A row settled in chat joins the people; its errors (all about 是否有社保) go."""
+    if not person.pop("pending", False):
+        return
+    ctx.slots.get(SI_ROWS, {}).pop(str(person["row"]), None)
+    ctx.slots.get(ERRORS, {}).pop(str(person["row"]), None)
+    people = people_of(ctx)
+    people.append(person)
+    people.sort(key=lambda p: int(p["row"]))
+
+
+def _limit(ctx: FlowContext, row: int) -> int:
+    """The age limit of the person of ``row`` (a woman's when the rows cannot be opened)."""
+    policy = policy_of(ctx)
+    person = (sealed_people(ctx) or {}).get(row)
+    return age_limit(person.sex, policy) if person else policy.age_limits.female
+
+
 def _remove(ctx: FlowContext, rows: Sequence[int], done: list[str]) -> None:
     names, gone = names_of(ctx), set(rows)
     errors = ctx.slots.get(ERRORS, {})
+    pending = ctx.slots.get(SI_ROWS, {})
     for row in gone:
         errors.pop(str(row), None)
+        pending.pop(str(row), None)
     ctx.slots[PEOPLE] = [p for p in people_of(ctx) if p["row"] not in gone]
     if len(rows) > SHOWN_REMOVALS:
         done.append(say("enroll_fix_removed_many", rows=len(rows)))
@@ -463,23 +633,52 @@ def _remove(ctx: FlowContext, rows: Sequence[int], done: list[str]) -> None:
 def _keep(ctx: FlowContext, rows: Sequence[int], done: list[str]) -> None:
     people, names = _chosen_people(ctx, rows), names_of(ctx)
     for person in people:  # all checked before any is changed
-        if not (person["over"] and person["si"]):
+        if not (person["over"] and person["si"]) and not person.get("elsewhere"):
             raise Invalid(say("enroll_fix_not_over", row=person["row"]))
     for person in people:
-        person["keep"] = True
-        done.append(say("enroll_fix_kept", row=person["row"], name=names.get(person["row"], "")))
+        row, name = person["row"], names.get(person["row"], "")
+        if person["over"] and person["si"]:
+            person["keep"] = True
+            done.append(say("enroll_fix_kept", row=row, name=name))
+        else:  # in another draft: nothing blocks them, nothing to keep
+            done.append(say("enroll_fix_kept_elsewhere", row=row, name=name))
 
 
 def _set_in_service(ctx: FlowContext, rows: Sequence[int], done: list[str]) -> None:
-    people, names = _chosen_people(ctx, rows), names_of(ctx)
+    people, names = _settled(ctx, rows), names_of(ctx)
     for person in people:
-        if person["si"]:
-            raise Invalid(say("enroll_fix_already_si", row=person["row"]))
+        if person["si"] and not person.get("pending"):
+            over = category_of(person) is Category.OVER_AGE
+            key = "enroll_fix_already_si_over" if over else "enroll_fix_already_si"
+            raise Invalid(say(key, row=person["row"]))
     for person in people:
+        row, name = person["row"], names.get(person["row"], "")
+        if person.get("pending"):  # the 是否有社保 cell was blank, unreadable or 否
+            _admit(ctx, person)
+            if person["over"]:
+                done.append(say("enroll_fix_si_set_over", row=row, name=name,
+                                limit=_limit(ctx, row)))  # fmt: skip
+            else:
+                done.append(say("enroll_fix_si_set", row=row, name=name))
+            continue
         person["si"] = True
-        done.append(
-            say("enroll_fix_in_service", row=person["row"], name=names.get(person["row"], ""))
-        )
+        done.append(say("enroll_fix_in_service", row=row, name=name))
+
+
+def _set_no_si(ctx: FlowContext, rows: Sequence[int], done: list[str]) -> None:
+    """ "第12行没有社保": the answer 否, for a person under the age limit (over it, a person
+    without social insurance cannot enroll)."""
+    people, names = _settled(ctx, rows), names_of(ctx)
+    for person in people:
+        row = person["row"]
+        if person["over"]:
+            raise Invalid(say("enroll_fix_no_si_over", row=row, limit=_limit(ctx, row)))
+        if not person["si"]:
+            raise Invalid(say("enroll_fix_already_no_si", row=row))
+    for person in people:
+        _admit(ctx, person)
+        person["si"] = False
+        done.append(say("enroll_fix_no_si", row=person["row"], name=names.get(person["row"], "")))
 
 
 async def _fixed_in_chat(ctx: FlowContext) -> list[Reply]:
@@ -495,6 +694,8 @@ def _after_fix(ctx: FlowContext) -> str:
         return "check_roster"
     if value == "changed":
         return "fixed_in_chat"
+    if value == "template":
+        return "fix_template"
     return SI_PAYERS if ctx.slots.get(CODE) == "no" else LAST_YEAR
 
 
@@ -592,10 +793,12 @@ STEPS = (
          transitions=("send_template", "check_roster", FIX), route=_after_roster),
     Step("send_template", act=_send_template, transitions=(ROSTER,)),
     Step("check_roster", act=_check_roster, route=_after_check, transitions=(ROSTER, FIX)),
+    Step(EARLY_STEP, act=_check_early, route=_after_check, transitions=(ROSTER, FIX)),
     Step(FIX, prompt=_ask_fix, extract=_fix, accepts_files=True, prepare=_prepare_upload,
          route=_after_fix,
-         transitions=("check_roster", "fixed_in_chat", LAST_YEAR, SI_PAYERS)),
+         transitions=("check_roster", "fixed_in_chat", "fix_template", LAST_YEAR, SI_PAYERS)),
     Step("fixed_in_chat", act=_fixed_in_chat, transitions=(FIX,)),
+    Step("fix_template", act=_send_template_to_fix, transitions=(FIX,)),
     Step(LAST_YEAR, prompt=_ask_count("enroll_ask_last_year"), extract=_count,
          route=_after_last_year, transitions=("unit_check", SI_PAYERS),
          corrects=r"去年", show=_show_count("enroll_last_year_shown")),

@@ -11,6 +11,8 @@ from flows.enroll.draft import (
     ACCOUNT,
     CODE,
     CODE_VALUE,
+    EARLY,
+    EARLY_STEP,
     FIXED,
     JOINED,
     MODE,
@@ -362,9 +364,14 @@ def _ask_wait(ctx: FlowContext) -> Reply:
     )
 
 
+def _roster_step(ctx: FlowContext) -> str:
+    """The roster step, or in its place the check of a roster sent before it."""
+    return EARLY_STEP if EARLY in ctx.slots else ROSTER
+
+
 async def _paused(ctx: FlowContext) -> list[Reply]:
     ctx.slots.pop(WAIT, None)  # resuming starts at the roster; the question is answered
-    return [Reply(say("enroll_paused"))]
+    return [Reply(say("enroll_paused", early=EARLY in ctx.slots))]
 
 
 STEPS = (
@@ -395,13 +402,14 @@ STEPS = (
          corrects=_TOPICS[OPERATOR], show=_show_answer("operator")),
     Step("operator_help", act=_operator_help, transitions=(UNIT,)),
     Step(UNIT, prompt=lambda ctx: Reply(say("enroll_ask_unit")), extract=_unit,
-         literal=_names_unit, transitions=(WAIT, ROSTER),
+         literal=_names_unit, transitions=(WAIT, ROSTER, EARLY_STEP),
          corrects=r"单位名称|单位名|公司名|名称|全称",
          show=lambda value, ctx: say("enroll_unit_shown", unit=value),
-         route=lambda ctx: WAIT if _prerequisites_missing(ctx) else ROSTER),
-    Step(WAIT, prompt=_ask_wait, extract=_wait, transitions=("paused", ROSTER),
-         route=lambda ctx: "paused" if ctx.slots[WAIT] == "later" else ROSTER),
-    Step("paused", act=_paused, pause=True, transitions=(ROSTER,)),
+         route=lambda ctx: WAIT if _prerequisites_missing(ctx) else _roster_step(ctx)),
+    Step(WAIT, prompt=_ask_wait, extract=_wait, transitions=("paused", ROSTER, EARLY_STEP),
+         route=lambda ctx: "paused" if ctx.slots[WAIT] == "later" else _roster_step(ctx)),
+    Step("paused", act=_paused, pause=True, transitions=(ROSTER, EARLY_STEP),
+         route=_roster_step),
 )  # fmt: skip
 
 

@@ -3,6 +3,7 @@ summary workbook, and the numbered clicks on the platform."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from flows.enroll.draft import (
@@ -87,6 +88,17 @@ async def _summary(ctx: FlowContext) -> list[Reply]:
     return [Reply(text), Reply(f"{checklist}\n{caption}", choices, files)]
 
 
+_NOT_IN_FILE_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
+
+
+def unit_file(ctx: FlowContext, base: str) -> str:
+    """``base`` named for this unit and submission date ("甲公司_参保汇总_20230710.xlsx"): two
+    units' files saved in one folder never replace each other."""
+    unit = _NOT_IN_FILE_NAMES.sub("", str(ctx.slots[UNIT])).strip(" .")[:40] or "单位"
+    stem, dot, suffix = base.rpartition(".")
+    return f"{unit}_{stem}_{submitted_on(ctx):%Y%m%d}{dot}{suffix}"
+
+
 def _files(ctx: FlowContext, quote: UnitQuote, deadline: str) -> tuple[OutgoingFile, ...] | None:
     sealed = sealed_people(ctx)
     if sealed is None:
@@ -113,8 +125,8 @@ def _files(ctx: FlowContext, quote: UnitQuote, deadline: str) -> tuple[OutgoingF
     )
     count = len(people)
     return (
-        OutgoingFile(CLEAN_FILE, clean, say("enroll_clean_caption", people=count)),
-        OutgoingFile(SUMMARY_FILE, summary, say("enroll_summary_caption")),
+        OutgoingFile(unit_file(ctx, CLEAN_FILE), clean, say("enroll_clean_caption", people=count)),
+        OutgoingFile(unit_file(ctx, SUMMARY_FILE), summary, say("enroll_summary_caption")),
     )
 
 
@@ -141,7 +153,7 @@ def _checklist(ctx: FlowContext, quote: UnitQuote, deadline: str) -> list[str]:
             code=ctx.slots.get(CODE_VALUE), forgot=ctx.slots.get(CODE) == "forgot",
             pending=label["roster_pending_validation"])
     )  # fmt: skip
-    steps_.append(say("enroll_step_upload", clean_file=CLEAN_FILE))
+    steps_.append(say("enroll_step_upload", clean_file=unit_file(ctx, CLEAN_FILE)))
     kept = sum(1 for p in people_of(ctx) if p["over"] and p["keep"] and not p["conflict"])
     steps_.append(say("enroll_step_validate", kept=kept, passed=label["validation_passed"]))
     attachments = ctx.slots.get(ATTACHMENTS) or []
