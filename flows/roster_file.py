@@ -1420,15 +1420,15 @@ def summary_lines(
     lines = [
         f"参保名单检查：{roster.filename}（工作表“{roster.sheet}”，表头在第{roster.header_row}行）",
         *roster.notes,  # the sheets and columns that were not read, said, never silent
-        f"共{check.rows}人：可以导入{len(check.people)}人，有错误{error_rows}行，"
+        f"共{check.rows}行：可以导入{len(check.people)}人，有错误{error_rows}行，"
         f"需要确认{warning_rows}行。",
     ]
     if as_of is not None:
         lines.append(f"年龄按起保日{cn_date(as_of)}计算。")
-    people = "，".join(f"{CATEGORY_LABELS[c]}{check.categories.get(c, 0)}人" for c in Category)
-    if check.undetermined:
-        people += f"，无法判断{check.undetermined}人（信息有误）"
-    lines.append(f"人员分类：{people}。")
+    # Over the people who can be imported, so the figures add up to them.
+    shown = check.people_categories
+    people = "，".join(f"{CATEGORY_LABELS[c]}{shown.get(c, 0)}人" for c in Category)
+    lines.append(f"可以导入的{len(check.people)}人分类：{people}（有错误的行不计）。")
     if check.findings:
         lines.append("问题统计：")
         lines += [f"  {code.label}（{code}）：{n}处" for code, n in check.counts_by_code.items()]

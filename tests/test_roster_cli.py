@@ -104,7 +104,7 @@ def test_row_findings_exit_0_with_row_column_code_and_message(capsys, bad_roster
 def test_human_output_summarizes_counts_by_code_and_lists_rows_with_ids_masked(capsys, bad_roster):
     code, out, err = hubao(capsys, "check", bad_roster)
     assert code == 0
-    assert "共6人" in out
+    assert "共6行" in out
     assert "证件号码重复（duplicate_id）：1处" in out
     assert "第3行 证件号码*［错误］" in out
     assert "第6行 证件号码*［提醒］" in out
@@ -271,3 +271,12 @@ def test_the_report_may_not_overwrite_the_uploaded_file(capsys, good_roster):
 def test_an_unwritable_output_exits_2(capsys, tmp_path, good_roster):
     status, _, err = hubao(capsys, "check", good_roster, "--clean", tmp_path / "无" / "x.xlsx")
     assert status == 2 and "无法保存" in err
+
+
+def test_the_summary_categories_add_up_to_the_people_who_can_be_imported(capsys, tmp_path):
+    rows = [row_values(n, seq=i) for i, n in enumerate(people(3), start=1)]
+    rows.append(row_values("3101011990010112", seq=4))  # an error row is not categorised
+    path = csv_file(tmp_path / "名单.csv", rows)
+    _, out, _ = hubao(capsys, "check", path, "--as-of", "2023-07-01")
+    assert "共4行：可以导入3人，有错误1行" in out
+    assert "可以导入的3人分类：职保在职人员3人，非职保人员（未超龄）0人" in out

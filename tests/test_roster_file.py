@@ -307,7 +307,7 @@ def test_report_highlights_each_bad_cell_and_explains_it_in_the_row(tmp_path):
     assert fill(ws, "B7") == RED and fill(ws, "H7") == RED
     assert ws["A1"].value == "参保名单"
     summary = "\n".join(str(c.value) for c in wb["检查结果"]["A"] if c.value)
-    assert "共5人" in summary and "id_old_15" in summary
+    assert "共5行" in summary and "id_old_15" in summary
     listing = list(wb["问题清单"].iter_rows(min_row=2, values_only=True))
     assert [(r[0], r[2]) for r in listing][:2] == [(4, "gender_mismatch"), (5, "id_old_15")]
 
