@@ -32,6 +32,7 @@ from flows.messages import Choice, Incoming, IncomingFile, Reply
 from flows.storage import ConversationKey, ConversationState, Storage, Turn
 from flows.texts import say
 from rules.errors import RulesError
+from rules.text import drop_invisible
 
 MAX_TEXT_CHARS = 2000
 MAX_MISSES = 3
@@ -829,22 +830,19 @@ def _prefill_missing(flow: Flow, text: str, ctx: FlowContext) -> None:
         ctx.slots[key] = value
 
 
-# C0 controls but tab and newline, DEL, C1, lone surrogates and bidirectional overrides:
-# no handler types them, a database may refuse them (NUL) and a terminal obeys them.
-_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
 _MAX_BUTTON_CHARS = 256
 _MAX_FILE_NAME_CHARS = 255
 
 
 def _sanitized(message: Incoming) -> Incoming:
     """The message as the engine reads it, whatever a channel let through."""
-    text = _UNPRINTABLE.sub("", message.text)
+    text = drop_invisible(message.text)
     button = message.button
     if button is not None:
-        button = _UNPRINTABLE.sub("", button)[:_MAX_BUTTON_CHARS]
+        button = drop_invisible(button)[:_MAX_BUTTON_CHARS]
     file = message.file
     if file is not None:
-        name = _UNPRINTABLE.sub("", file.name).strip()[-_MAX_FILE_NAME_CHARS:] or "名单"
+        name = drop_invisible(file.name).strip()[-_MAX_FILE_NAME_CHARS:] or "名单"
         file = IncomingFile(name, file.data)
     if (text, button, file) == (message.text, message.button, message.file):
         return message

@@ -55,6 +55,7 @@ from rules.roster import (
     Severity,
     UnitCheck,
 )
+from rules.text import INVISIBLE, drop_invisible
 
 CellValue = Any
 """A value as read: str, int, float, bool, datetime (a date-formatted number), or None."""
@@ -215,22 +216,6 @@ _HEADER_SYNONYMS: dict[RosterField, tuple[str, ...]] = {
 }
 _BRACKETED = re.compile(r"[(\[【][^)\]】]*[)\]】]")
 _HEADER_NOISE = re.compile(r"[\s*:：]+")
-# Characters no roster needs and that can do harm when shown or written: C0 controls but
-# tab and line breaks (a terminal obeys ESC sequences; openpyxl refuses the rest), DEL, C1,
-# the bidirectional overrides and isolates (they reorder what is displayed), lone
-# surrogates and the two noncharacters XML forbids.
-_INVISIBLE = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
-    "\ud800-\udfff\ufffe\uffff]"
-)
-# Terminal escape sequences go whole, not just their ESC: "[31m" or "]0;title" left
-# behind would still garble a name. CSI, then OSC/DCS/SOS/PM/APC strings (ASCII payload,
-# ended by BEL or ST, or by the text's end), then the short ESC sequences.
-_ESCAPE_SEQUENCE = re.compile(
-    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
-    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d-\x9f])[\x20-\x7e]*(?:\x07|\x1b\\|\x9c)?"
-    r"|\x1b[ -/]*[0-~]"
-)
 # Excel writes characters XML cannot carry as _xHHHH_ (and a literal "_x" as _x005F_x).
 _EXCEL_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
@@ -245,14 +230,6 @@ def _header_key(value: CellValue) -> str:
 _FIELD_OF_HEADER: dict[str, RosterField] = {
     _header_key(name): field for field, names in _HEADER_SYNONYMS.items() for name in names
 }
-
-
-def _visible_text(text: str) -> str:
-    """``text`` without terminal escape sequences and the invisible characters of
-    ``_INVISIBLE`` (a cell, a sheet's name, a file's name)."""
-    if not _INVISIBLE.search(text):
-        return text
-    return _INVISIBLE.sub("", _ESCAPE_SEQUENCE.sub("", text))
 
 
 def _quoted(names: Sequence[str], most: int = 5) -> str:
@@ -346,12 +323,12 @@ def _cell_text(value: CellValue) -> tuple[str, bool]:
 def _cleaned(values: Sequence[CellValue]) -> tuple[tuple[CellValue, ...], frozenset[int]]:
     """A row with invisible characters removed from its text, and the columns that had
     some."""
-    dirty = [i for i, v in enumerate(values) if type(v) is str and _INVISIBLE.search(v)]
+    dirty = [i for i, v in enumerate(values) if type(v) is str and INVISIBLE.search(v)]
     if not dirty:
         return tuple(values), frozenset()
     line = list(values)
     for i in dirty:
-        line[i] = _visible_text(line[i])
+        line[i] = drop_invisible(line[i])
     return tuple(line), frozenset(dirty)
 
 
@@ -397,7 +374,7 @@ def read_roster(
 ) -> RosterFile | FileFinding:
     """Read a roster file (.xlsx or .csv) from disk. Never raises on a bad file."""
     path = Path(path)
-    name = _visible_text(path.name)
+    name = drop_invisible(path.name)
     try:
         # Devices and FIFOs are no files (/dev/zero never ends); a size on disk is not
         # trusted either: at most one byte past the cap is read.
@@ -437,7 +414,7 @@ def read_roster_bytes(
     max_uncompressed: int = MAX_UNCOMPRESSED_BYTES,
 ) -> RosterFile | FileFinding:
     """Read a roster from the bytes of an upload. Never raises on a bad file."""
-    name = _visible_text(Path(filename).name).strip() or "名单"
+    name = drop_invisible(Path(filename).name).strip() or "名单"
     if len(data) > max_bytes:
         return FileFinding(
             "too_large",
@@ -830,7 +807,7 @@ class _Workbook:
                 kind, part = parts.get(rid, ("", ""))
                 if kind == "worksheet" and part.lower() in self.members:
                     # Excel's names have at most 31 characters; a longer one is cut there.
-                    title = _visible_text(attrs.get("name", "")).strip()[:31]
+                    title = drop_invisible(attrs.get("name", "")).strip()[:31]
                     title = title or f"工作表{len(sheets) + 1}"
                     visible = attrs.get("state", "visible") == "visible"
                     sheets.append(_Sheet(title, part, visible))
@@ -1163,7 +1140,7 @@ def _read_csv(
     if best is None:
         return FileFinding("bad_template", _TEXT["no_header"].format(rows=HEADER_SCAN_ROWS))
     header, delimiter = best
-    sheet = _visible_text(Path(name).stem).strip() or ROSTER_SHEET
+    sheet = drop_invisible(Path(name).stem).strip() or ROSTER_SHEET
     if header.missing:
         return _missing_columns(sheet, header)
     wide = False

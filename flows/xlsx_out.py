@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import IO, Any
 
-# C0 controls except tab, newline and carriage return, DEL and the C1 block: Excel cannot
-# store the first group and shows the others as boxes.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+from rules.text import drop_invisible
+
 _PLAIN = (int, float, dt.date, dt.time, dt.timedelta)
 
 
@@ -30,7 +28,7 @@ def put(ws: Any, row: int, column: int, value: object) -> Any:
     elif isinstance(value, Decimal):
         cell.value = float(value)
     else:
-        cell.value = _CONTROL.sub("", str(value))
+        cell.value = drop_invisible(str(value))
         cell.data_type = "s"  # openpyxl reads a leading "=" as a formula otherwise
     return cell
 
