@@ -45,7 +45,7 @@ from rules.roster import (
 )
 
 if TYPE_CHECKING:
-    from flows.roster_file import FileFinding, RosterFile
+    from sheets.roster_file import FileFinding, RosterFile
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -90,7 +90,7 @@ def _mb(size: int) -> str:
 
 def _read_source(source: Path, **options: Any) -> RosterFile | FileFinding:
     """The roster at ``source``: only a regular file, and never more than the size cap."""
-    from flows.roster_file import MAX_FILE_BYTES, FileFinding, read_roster_bytes
+    from sheets.roster_file import MAX_FILE_BYTES, FileFinding, read_roster_bytes
 
     name = source.name or str(source)
     try:
@@ -214,7 +214,7 @@ def _result_json(
 
 
 def cmd_roster_template(args: argparse.Namespace) -> int:
-    from flows.roster_file import write_template  # openpyxl: only for roster commands
+    from sheets.roster_file import write_template  # openpyxl: only for roster commands
 
     out = Path(args.out)
     try:
@@ -263,7 +263,7 @@ class _CheckOptions:
 
 
 def _check(args: argparse.Namespace, source: Path, options: _CheckOptions) -> int:
-    from flows.roster_file import FileFinding, summary_lines, write_clean, write_report
+    from sheets.roster_file import FileFinding, summary_lines, write_clean, write_report
 
     policy, start = options.policy, options.as_of.day
     last_year, si_payers = options.last_year, options.si_payers

@@ -6,18 +6,13 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
-from importlib import resources
 from typing import Any
-
-import jinja2
 
 from faq.kb import KnowledgeBase, load_kb
 from faq.match import MAX_QUESTION_CHARS, Matcher, MatchResult, Status, Suggestion, Thresholds
 from faq.normalize import normalize
-from rules.datafile import parse_yaml
+from rules.catalog import render
 from rules.policy import policy_years
-
-_ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
 
 
 @dataclass(frozen=True)
@@ -56,13 +51,8 @@ class FaqService:
     def matcher(self) -> Matcher:
         return Matcher(self.kb, self.thresholds)
 
-    @cached_property
-    def _messages(self) -> dict[str, jinja2.Template]:
-        text = resources.files("faq").joinpath("messages.yaml").read_text(encoding="utf-8")
-        return {k: _ENV.from_string(v) for k, v in parse_yaml(text).items()}
-
     def _say(self, name: str, **extra: Any) -> str:
-        return self._messages[name].render(**self.kb.context, **extra).strip()
+        return render(name, self.kb.context, **extra)
 
     def ask(self, question: str, intents: bool = False, can_reply: bool = True) -> Answer:
         """The answer, a clarifying choice, or the hotline fallback. Channels record misses.

@@ -15,7 +15,7 @@ import jinja2
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from faq.context import build_context
+from rules.context import build_context
 from rules.datafile import parse_yaml
 
 LEXICON_FILE = "lexicon.yaml"

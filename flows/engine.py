@@ -30,7 +30,7 @@ from flows.extract import CORRECTION, QUESTION, RULE_QUESTION, retracts, strip_c
 from flows.flow import Flow, FlowContext, Invalid, Progress, Step
 from flows.messages import Choice, Incoming, IncomingFile, Reply
 from flows.storage import ConversationKey, ConversationState, Storage, Turn
-from flows.texts import say
+from rules.catalog import say
 from rules.errors import RulesError
 from rules.text import drop_invisible
 

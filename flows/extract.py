@@ -18,7 +18,7 @@ from typing import Literal
 
 from faq.normalize import fix_typos
 from flows.flow import Invalid
-from flows.texts import say
+from rules.catalog import say
 from rules.errors import NoPolicyData
 from rules.policy import PolicyYear
 

@@ -16,8 +16,8 @@ from flows.extract import (
 )
 from flows.flow import Flow, FlowContext, Invalid, Step, asking, prefill_slots, steps
 from flows.messages import Choice, Reply
-from flows.texts import say
 from rules.batch import lifecycle
+from rules.catalog import say
 from rules.dates import CoveragePeriod, Mode, coverage_period, submission_for, waiting_periods
 from rules.errors import NoPolicyData
 from rules.fmt import cn_date
@@ -101,7 +101,7 @@ def waiting_lines(
 async def _coverage_answer(ctx: FlowContext) -> list[Reply]:
     submitted = dt.date.fromisoformat(ctx.slots["submitted"])
     period = coverage_period(submitted)
-    values = {
+    values: dict[str, Any] = {
         "submitted": cn_date(submitted),
         "start": cn_date(period.start),
         "end": cn_date(period.end),

@@ -22,7 +22,7 @@ from flows.extract import (
 from flows.flow import Flow, FlowContext, Invalid, Step, asking, prefill_slots, steps
 from flows.messages import Choice, Reply
 from flows.quote_text import refusal_text, render_quote
-from flows.texts import say
+from rules.catalog import say
 from rules.dates import Mode, coverage_period, mode_on, submission_for
 from rules.errors import NoPolicyData
 from rules.fmt import cn_date

@@ -5,14 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from flows.texts import say
+from rules.catalog import say
 from rules.fmt import cn_date, yuan
 from rules.people import Category
 from rules.plans import Refusal
 from rules.policy import PricingTier, policy_for_coverage_date
 from rules.premium import UnitQuote
-
-TIER_LABELS = {PricingTier.FULL_YEAR: "全年缴费标准", PricingTier.HALF_YEAR: "半年缴费标准"}
 
 
 def refusal_text(refusals: Sequence[Refusal]) -> str:
@@ -25,7 +23,7 @@ def render_quote(quote: UnitQuote) -> str:
     policy = policy_for_coverage_date(quote.start)
     out = [
         f"{quote.policy_year}年度保费测算：起保日{cn_date(quote.start)}，"
-        f"按{TIER_LABELS[quote.tier]}，保障项目 {'、'.join(quote.plans)}。"
+        f"按{say(f'label.tier.{quote.tier.value}')}，保障项目 {'、'.join(quote.plans)}。"
     ]
     for cat in quote.categories:
         out.append("")

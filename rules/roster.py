@@ -1,7 +1,7 @@
 """Roster checks: each row of a unit's roster as the platform will judge it, and the
 unit-level checks (change against last year, the social-insurance ratio, attachments).
 
-Rows arrive already read (``flows.roster_file`` reads the workbooks); everything here is
+Rows arrive already read (``sheets.roster_file`` reads the workbooks); everything here is
 pure. Every finding carries the Excel row number, the column's header as the unit wrote
 it, a stable code and a short Chinese message that says how to fix the cell. Messages go
 to chat, logs and terminals, so ID numbers in them are always masked.

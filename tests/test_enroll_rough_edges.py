@@ -16,10 +16,10 @@ from test_enroll import finish, send_roster, sheet_rows, to_roster_step
 from flows.engine import Engine
 from flows.enroll.roster import keep_early_roster
 from flows.flow import FlowContext
-from flows.roster_file import FileFinding, read_roster_bytes
 from flows.storage import ConversationKey, MemoryStorage
 from rules.policy import policy_for_enrollment_date
 from rules.roster import Code, check_rows
+from sheets.roster_file import FileFinding, read_roster_bytes
 
 from helpers import button, default_birth, engine, joined, key, roster_upload, text, upload
 from roster_builders import id_number, roster_row

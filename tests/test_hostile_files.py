@@ -2,7 +2,7 @@
 answered within 10 s and 300 MB, with the roster or a Chinese message saying what to fix.
 
 Each file is read in a child process forked from a clean interpreter that has imported
-``flows.roster_file`` (the reader runs nowhere else), so the peak memory measured is the
+``sheets.roster_file`` (the reader runs nowhere else), so the peak memory measured is the
 resident set of a real reading process: the interpreter, its imports, the upload's bytes
 and everything the read allocated (``ru_maxrss``, not an estimate from tracemalloc).
 """
@@ -28,9 +28,9 @@ from typing import Any
 import openpyxl
 import pytest
 
-from flows.roster_file import FileFinding, RosterFile, write_report
 from rules.policy import latest_policy_year
 from rules.roster import Code, RosterField, check_rows
+from sheets.roster_file import FileFinding, RosterFile, write_report
 
 from roster_builders import (
     DATE_STYLE,
@@ -524,7 +524,7 @@ class Reader:
     """A clean interpreter that has imported the reader and forks one child per file."""
 
     def __init__(
-        self, module: str = "flows.roster_file", *, timeout: float = 60, limit_gb: float = 4
+        self, module: str = "sheets.roster_file", *, timeout: float = 60, limit_gb: float = 4
     ):
         path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
         env = {**os.environ, "PYTHONPATH": path}

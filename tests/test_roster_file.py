@@ -11,7 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flows.roster_file import (
+from rules.policy import latest_policy_year
+from rules.roster import Code, RosterField, check_rows
+from sheets.roster_file import (
     FileFinding,
     RosterFile,
     read_roster,
@@ -20,8 +22,6 @@ from flows.roster_file import (
     write_report,
     write_template,
 )
-from rules.policy import latest_policy_year
-from rules.roster import Code, RosterField, check_rows
 
 from roster_builders import (
     MAIN_NS,

@@ -18,7 +18,7 @@ from bot.telegram_common import COMMANDS, TEXTS, ChannelStartError, TelegramBot,
 from flows.engine import FlowEntry
 from flows.messages import Choice, Incoming, OutgoingFile, Reply
 from flows.storage import ConversationKey, MemoryStorage, Storage
-from flows.texts import say
+from rules.catalog import say
 
 from helpers import engine, roster_upload
 

@@ -36,7 +36,7 @@ from bot.telegram_common import (
 )
 from flows.messages import Choice, OutgoingFile, Reply
 from flows.storage import ConversationKey
-from flows.texts import say
+from rules.catalog import say
 
 from helpers import engine, joined
 

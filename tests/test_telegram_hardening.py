@@ -27,7 +27,7 @@ from bot.telegram_common import (
 from flows.messages import Incoming
 from flows.storage import ConversationKey, MemoryStorage, Storage
 from flows.storage_factory import open_storage
-from flows.texts import say
+from rules.catalog import say
 
 from helpers import engine
 

@@ -14,8 +14,8 @@ from flows.extract import QUESTION, extract_yes_no, normalize_text
 from flows.flow import FlowContext
 from flows.messages import Choice
 from flows.storage import PersonClaim
-from flows.texts import say
 from flows.vault import Vault
+from rules.catalog import say
 from rules.dates import Mode, add_working_days, coverage_period, mode_on
 from rules.errors import CalendarUnavailable
 from rules.fmt import cn_date

@@ -30,7 +30,7 @@ from flows.extract import (
 from flows.flow import FlowContext, Invalid, Step
 from flows.messages import Choice, Reply
 from flows.quote_text import refusal_text
-from flows.texts import say
+from rules.catalog import say
 from rules.fmt import yuan
 from rules.people import Category
 from rules.plans import check_selection

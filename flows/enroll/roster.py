@@ -52,10 +52,6 @@ from flows.enroll.draft import (
     vault_of,
     wants_enrollment,
 )
-from flows.enroll_files import (
-    report_bytes,
-    template_bytes,
-)
 from flows.extract import (
     QUESTION,
     VAGUE_COUNT,
@@ -66,8 +62,7 @@ from flows.extract import (
 )
 from flows.flow import FlowContext, Invalid, Step
 from flows.messages import Choice, OutgoingFile, Reply
-from flows.roster_file import FileFinding, RosterFile, read_roster_bytes
-from flows.texts import say
+from rules.catalog import say
 from rules.fmt import cn_date
 from rules.ids import mask_id
 from rules.people import Category, age_limit
@@ -81,6 +76,11 @@ from rules.roster import (
     check_unit,
     people_if_insured,
 )
+from sheets.enroll_files import (
+    report_bytes,
+    template_bytes,
+)
+from sheets.roster_file import FileFinding, RosterFile, read_roster_bytes
 
 
 def _wants_template(text: str) -> bool:

@@ -41,7 +41,7 @@ from flows.extract import (
 from flows.flow import FlowContext, Invalid, Step, prefill_slots
 from flows.messages import Choice, Reply
 from flows.quote_text import refusal_text
-from flows.texts import say
+from rules.catalog import say
 from rules.dates import (
     Mode,
     coverage_period,

@@ -27,16 +27,12 @@ from flows.enroll.draft import (
     working_day,
 )
 from flows.enroll.plans import quote_of
-from flows.enroll_files import (
-    clean_roster_bytes,
-    summary_workbook_bytes,
-)
 from flows.flow import FlowContext, Step
 from flows.guides import waiting_lines
 from flows.messages import Choice, OutgoingFile, Reply
 from flows.quote_text import quote_json, render_quote
-from flows.texts import say
 from rules.batch import lifecycle
+from rules.catalog import say
 from rules.dates import (
     MODE_LABELS,
     Mode,
@@ -46,6 +42,10 @@ from rules.dates import transfer_deadline as payment_deadline
 from rules.fmt import cn_date, yuan
 from rules.people import Category
 from rules.premium import UnitQuote
+from sheets.enroll_files import (
+    clean_roster_bytes,
+    summary_workbook_bytes,
+)
 
 
 async def _summary(ctx: FlowContext) -> list[Reply]:

@@ -40,7 +40,6 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH, from_excel, from_ISO8601
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from flows.xlsx_out import put
 from rules.fmt import cn_date
 from rules.ids import DocType, Sex
 from rules.people import CATEGORY_LABELS, Category
@@ -56,6 +55,7 @@ from rules.roster import (
     UnitCheck,
 )
 from rules.text import INVISIBLE, drop_invisible
+from sheets.xlsx_out import put
 
 CellValue = Any
 """A value as read: str, int, float, bool, datetime (a date-formatted number), or None."""

@@ -9,19 +9,19 @@ from collections.abc import Sequence
 import openpyxl
 from openpyxl.styles import Alignment, Font
 
-from flows.quote_text import TIER_LABELS
-from flows.roster_file import (
-    RosterFile,
-    write_people,
-    write_report,
-    write_template,
-)
-from flows.xlsx_out import put, workbook_bytes
+from rules.catalog import say
 from rules.fmt import cn_date, yuan
 from rules.people import CATEGORY_LABELS, Category
 from rules.policy import PolicyYear
 from rules.premium import UnitQuote
 from rules.roster import Person, RosterCheck
+from sheets.roster_file import (
+    RosterFile,
+    write_people,
+    write_report,
+    write_template,
+)
+from sheets.xlsx_out import put, workbook_bytes
 
 SUMMARY_SHEET = "参保汇总"
 PEOPLE_SHEET = "参保人员"
@@ -70,7 +70,7 @@ def summary_workbook_bytes(
         ("办理方式", mode),
         ("提交名单日期", cn_date(submitted)),
         ("保障期", f"{cn_date(quote.start)}至{cn_date(policy.coverage.end)}"),
-        ("缴费标准", TIER_LABELS[quote.tier]),
+        ("缴费标准", say(f"label.tier.{quote.tier.value}")),
         ("保障项目", "、".join(quote.plans)),
     ]
     for quoted in quote.categories:
