@@ -28,7 +28,7 @@ def build_engine(settings: Settings, storage: Storage, faq: FaqService) -> Engin
         shortcuts=default_shortcuts(),
         today=settings.clock,
         now=lambda: dt.datetime.now(dt.UTC),
-        services={"vault": Vault(settings.secret())},
+        vault=Vault(settings.secret()),
     )
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from faq.kb import KnowledgeBase, load_kb
+from faq.kb import KnowledgeBase
 from faq.match import MAX_QUESTION_CHARS, Matcher, MatchResult, Status, Suggestion, Thresholds
 from faq.normalize import normalize
 from rules.catalog import render
@@ -123,7 +123,3 @@ def _unknown_year(text: str) -> int | None:
         if int(match.group(1)) not in known:
             return int(match.group(1))
     return None
-
-
-def default_service() -> FaqService:
-    return FaqService(load_kb())

@@ -22,8 +22,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from faq.answer import Answer, FaqService
 from flows.extract import CORRECTION, QUESTION, RULE_QUESTION, retracts, strip_correction
@@ -33,6 +34,9 @@ from flows.storage import ConversationKey, ConversationState, Storage, Turn
 from rules.catalog import say
 from rules.errors import RulesError
 from rules.text import drop_invisible
+
+if TYPE_CHECKING:
+    from flows.vault import Vault
 
 MAX_TEXT_CHARS = 2000
 MAX_MISSES = 3
@@ -116,7 +120,8 @@ class Engine:
     today: Callable[[], dt.date]
     now: Callable[[], dt.datetime]
     shortcuts: Sequence[Shortcut] = ()
-    services: Mapping[str, object] = field(default_factory=dict)
+    vault: Vault | None = None
+    """Seals personal data kept in drafts (the enrollment's roster rows)."""
 
     def __post_init__(self) -> None:
         self._flows = {e.flow.name: e for e in self.flows}
@@ -353,10 +358,10 @@ class Engine:
         return FlowContext(
             slots=turn.state.slots,
             today=self.today(),
-            faq=self.faq,
             turn=turn,
             files=files,
-            services=self.services,
+            vault=self.vault,
+            labels=self._labels,
         )
 
     # --- knowledge base ------------------------------------------------------------------
@@ -538,7 +543,7 @@ class Engine:
             return await self._aside(turn, ctx, step, text)
         if flow.prefill is not None:
             _prefill_missing(flow, text, ctx)
-        state.slots[step.slot_name] = value
+        state.slots[step.name] = value
         state.misses = 0
         return await self._advance(turn, flow, ctx)
 
@@ -610,9 +615,7 @@ class Engine:
         # Then slots filled in passing ("8个" said at the plans question), not yet asked.
         answered += [s for s in flow.steps.values() if s.name != state.step]
         answered = [
-            s
-            for s in dict.fromkeys(answered)
-            if s.corrects is not None and s.slot_name in ctx.slots
+            s for s in dict.fromkeys(answered) if s.corrects is not None and s.name in ctx.slots
         ]
         order = [s for s in answered if s.corrects and re.search(s.corrects, text)]
         if latest and answered and answered[0] not in order:
@@ -627,7 +630,7 @@ class Engine:
                 return self._reask(turn, ctx, pending, exc.reason)
             if value is None:
                 continue
-            if value == ctx.slots.get(target.slot_name):
+            if value == ctx.slots.get(target.name):
                 same = Reply(
                     say("unchanged", value=target.show(value, ctx) if target.show else "")
                 )
@@ -639,7 +642,7 @@ class Engine:
         self, turn: Turn, flow: Flow, ctx: FlowContext, target: Step, value: object
     ) -> list[Reply]:
         state = turn.state
-        ctx.slots[target.slot_name] = value
+        ctx.slots[target.name] = value
         shown = target.show(value, ctx) if target.show else ""
         note = Reply(say("changed", value=shown))
         steps_back = [b["step"] for b in state.back]
@@ -662,7 +665,7 @@ class Engine:
         changes: list[tuple[Step, object]] = []
         same: list[Step] = []
         for step in flow.steps.values():
-            if not step.corrects or step.extract is None or step.slot_name not in ctx.slots:
+            if not step.corrects or step.extract is None or step.name not in ctx.slots:
                 continue
             if not re.search(step.corrects, text):
                 continue
@@ -670,7 +673,7 @@ class Engine:
                 value = step.extract(value_text, ctx)
             except Invalid as exc:
                 return [Reply(exc.reason)]
-            if value is not None and value != ctx.slots.get(step.slot_name):
+            if value is not None and value != ctx.slots.get(step.name):
                 changes.append((step, value))
             elif value is not None:
                 same.append(step)
@@ -678,7 +681,7 @@ class Engine:
             # "那就最早那天" for the start already quoted: show the result again
             state.flow, state.step, state.back, state.misses = flow.name, same[0].name, [], 0
             state.done = None
-            shown = same[0].show(ctx.slots[same[0].slot_name], ctx) if same[0].show else ""
+            shown = same[0].show(ctx.slots[same[0].name], ctx) if same[0].show else ""
             note = Reply(say("unchanged", value=shown))
             return [note, *await self._advance(turn, flow, ctx, replay=True)]
         if not changes:
@@ -688,7 +691,7 @@ class Engine:
             return None
         notes = []
         for step, value in changes:
-            ctx.slots[step.slot_name] = value
+            ctx.slots[step.name] = value
             if step.show:
                 notes.append(step.show(value, ctx))
         # The flow runs again from the first changed answer, only what depends on it redone.
@@ -720,7 +723,7 @@ class Engine:
                 state.step = step.next(ctx)
                 self._leave(state)
                 return replies
-            if step.asks and step.slot_name not in state.slots:
+            if step.asks and step.name not in state.slots:
                 state.misses = 0
                 prompt = step.prompt(ctx) if step.prompt else Reply("")
                 return [*replies, prompt]
@@ -742,7 +745,7 @@ class Engine:
         while len(state.back) > 1 and state.back[-1]["step"] == state.step:
             state.back.pop()
         previous = flow.steps[state.back.pop()["step"]]
-        state.slots.pop(previous.slot_name, None)
+        state.slots.pop(previous.name, None)
         state.step = previous.name
         state.misses = 0
         return [previous.prompt(ctx)] if previous.prompt else []
@@ -766,8 +769,7 @@ class Engine:
         choices = prompt.choices
         text = f"{reason}\n{prompt.text}"
         if state.misses >= MAX_MISSES:
-            extra = step.choices(ctx) if step.choices else ()
-            choices = (*choices, *extra, Choice(say("human_label"), "cmd:human"))
+            choices = (*choices, Choice(say("human_label"), "cmd:human"))
             text += "\n" + say("many_misses")
         return [Reply(text, tuple(dict.fromkeys(choices)), prompt.files)]
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from faq.answer import FaqService
 from flows.messages import Choice, Reply
 from flows.storage import Turn
+
+if TYPE_CHECKING:  # cryptography is imported only by the commands that run flows
+    from flows.vault import Vault
 
 
 class Invalid(Exception):
@@ -35,15 +37,17 @@ Progress = Callable[[str], Awaitable[None]]
 
 @dataclass
 class FlowContext:
-    """What a step sees: the slots, today's date, the services and the current turn."""
+    """What a step sees: the slots, today's date, the current turn and the vault."""
 
     slots: dict[str, Any]
     today: dt.date
-    faq: FaqService
     turn: Turn
     files: Mapping[str, bytes] = field(default_factory=dict)
     """Files the user sent in this message, by name."""
-    services: Mapping[str, Any] = field(default_factory=dict)
+    vault: Vault | None = None
+    """Seals personal data kept in the draft (None where no flow needs it)."""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """The menu labels of the flows, by name (a "查询参保状态" button after a result)."""
     scratch: dict[str, Any] = field(default_factory=dict)
     """This turn's working objects (an uploaded workbook being checked); never persisted."""
     progress: Progress | None = None
@@ -65,14 +69,10 @@ class Step:
     name: str
     prompt: Prompt | None = None
     extract: Extract | None = None
-    slot: str | None = None
-    """The slot this step fills; defaults to the step name for asking steps."""
     transitions: tuple[str, ...] = ()
     route: Route | None = None
     act: Act | None = None
     end: bool = False
-    choices: Callable[[FlowContext], tuple[Choice, ...]] | None = None
-    """Fallback buttons offered after repeated misses (besides those in the prompt)."""
     accepts_files: bool = False
     """The step takes an uploaded file as its answer (the roster)."""
     prepare: Callable[[FlowContext], Awaitable[Any]] | None = None
@@ -98,10 +98,6 @@ class Step:
     def asks(self) -> bool:
         return self.prompt is not None
 
-    @property
-    def slot_name(self) -> str:
-        return self.slot or self.name
-
     def next(self, ctx: FlowContext) -> str:
         target = self.route(ctx) if self.route else self.transitions[0]
         if target not in self.transitions:
@@ -117,7 +113,6 @@ class Flow:
     steps: Mapping[str, Step]
     prefill: Prefill | None = None
     """Fills any slots a free-text message mentions (a whole request in one message)."""
-    reset_slots: tuple[str, ...] = ()
     resumable: bool = False
     """Left unfinished, the flow is parked and resumed where it stopped when started again."""
     early_file: Callable[[str, bytes, FlowContext], list[Reply]] | None = None

@@ -1,9 +1,11 @@
-"""Errors raised by the program's rules.
+"""Errors hubao expects, with one root.
 
-One root, every domain error below it carries a stable ``code`` and a Chinese
-``message`` that a shell can show a user as is::
+``HubaoError`` is the root of every expected error in every layer: it carries a Chinese
+``message`` a user can read as is and the ``exit_status`` a command ends with, and the
+command line catches it in one place. The rules' errors carry a stable ``code``::
 
-    RulesError
+    HubaoError
+    └── RulesError
     ├── NoPolicyData        a date outside every known policy year
     ├── CalendarUnavailable the official working-day calendar has no data for a date
     └── InvalidInput        a value that cannot be read (a date, a plan code, ...)
@@ -12,14 +14,20 @@ One root, every domain error below it carries a stable ``code`` and a Chinese
 from __future__ import annotations
 
 
-class RulesError(Exception):
-    """Root of every error the rules raise."""
+class HubaoError(Exception):
+    """Root of every error hubao expects: a message for the user, a status for the shell."""
 
-    code = "rules_error"
+    exit_status = 2
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class RulesError(HubaoError):
+    """Root of every error the rules raise."""
+
+    code = "rules_error"
 
 
 class NoPolicyData(RulesError):

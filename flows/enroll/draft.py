@@ -145,10 +145,9 @@ def counts_of(ctx: FlowContext) -> dict[Category, int]:
 
 
 def vault_of(ctx: FlowContext) -> Vault:
-    vault = ctx.services.get("vault")
-    if not isinstance(vault, Vault):
-        raise RuntimeError("the enrollment flow needs a vault service")
-    return vault
+    if ctx.vault is None:
+        raise RuntimeError("the enrollment flow needs a vault")
+    return ctx.vault
 
 
 def sealed_people(ctx: FlowContext) -> dict[int, Person] | None:

@@ -78,7 +78,7 @@ async def _summary(ctx: FlowContext) -> list[Reply]:
     again = "quote" in ctx.slots  # a summary redone after a change of plans or dates
     ctx.slots["quote"] = quote_json(quote)  # the draft keeps what was quoted
     choices = (
-        Choice(ctx.faq.kb.intents["status"].question, "flow:status"),
+        Choice(ctx.labels["status"], "flow:status"),
         Choice(say("menu_label"), "cmd:start"),
     )
     if files is None:
