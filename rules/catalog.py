@@ -9,9 +9,11 @@ side by side without clashing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import cache
 from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -30,12 +32,15 @@ class CatalogError(Exception):
 @cache
 def sources() -> dict[str, str]:
     """Each entry's template source, by key, from every catalog file."""
+    folder = resources.files("rules").joinpath("data", "texts")
+    return load(sorted((i for i in folder.iterdir() if i.name.endswith(".yaml")), key=_name))
+
+
+def load(files: Iterable[Traversable | Path]) -> dict[str, str]:
+    """The entries of ``files``; a key in two files is a mistake, said with both names."""
     found: dict[str, str] = {}
     where: dict[str, str] = {}
-    folder = resources.files("rules").joinpath("data", "texts")
-    for item in sorted(folder.iterdir(), key=lambda i: i.name):
-        if not item.name.endswith(".yaml"):
-            continue
+    for item in files:
         for key, value in parse_yaml(item.read_text(encoding="utf-8")).items():
             if key in found:
                 raise CatalogError(f"{key} is in both {where[key]} and {item.name}")
@@ -43,14 +48,24 @@ def sources() -> dict[str, str]:
     return found
 
 
+def _name(item: Traversable) -> str:
+    return item.name
+
+
 @cache
 def _template(key: str) -> jinja2.Template:
     return _ENV.from_string(sources()[key])
 
 
-@cache
+_CONTEXTS: dict[int, tuple[PolicyYear | None, dict[str, Any]]] = {}
+
+
 def _context(policy: PolicyYear | None) -> dict[str, Any]:
-    return build_context(policy)
+    # Keyed by identity: a policy year is an unhashable model, loaded once and kept.
+    held = _CONTEXTS.get(id(policy))
+    if held is None or held[0] is not policy:
+        held = _CONTEXTS[id(policy)] = (policy, build_context(policy))
+    return held[1]
 
 
 def say(key: str, *, policy: PolicyYear | None = None, **values: Any) -> str:
