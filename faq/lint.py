@@ -1,4 +1,9 @@
-"""Checks that keep the knowledge base answerable and its figures tied to the rules data."""
+"""Checks that keep the knowledge base answerable and its figures tied to the rules data.
+
+``lint`` lists every problem of the entries at once (few alternates, an alternate that
+retrieves another entry, a figure typed by hand, a note about the handbook's gaps, a bare
+yes/no that a phrasing does not ask, near-identical questions). The words and patterns the
+checks look for are data, in the ``lint`` part of ``faq/lexicon.yaml``, read on first use."""
 
 from __future__ import annotations
 
