@@ -16,22 +16,20 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
 from faq.kb import Entry, KnowledgeBase
+from rules.catalog import render
 
 Format = Literal["md", "html", "xlsx"]
 FORMATS: tuple[Format, ...] = ("md", "html", "xlsx")
 
-TOPIC_NAMES = {
-    "login": "登录与账号",
-    "code": "参保编码",
-    "operator": "经办人与信息变更",
-    "roster": "参保名单（清册）",
-    "validation": "清册校验与附件",
-    "plans": "保障项目与保费",
-    "dates": "参保时间、保障期限与免责期",
-    "payment": "缴费、退款与专用收据",
-    "batch": "批次状态",
-    "instant": "即时参保",
-}
+TOPICS = (
+    "login", "code", "operator", "roster", "validation", "plans", "dates", "payment", "batch",
+    "instant",
+)  # fmt: skip
+"""The topics (``faq/data/<topic>.yaml``) in the order an export lists them; their names
+are the catalog's ``faq.topic.<topic>``."""
+_COLUMNS = (("topic", 16), ("question", 30), ("answer", 60), ("related", 30))
+_PHRASING_COLUMNS = (("alternates", 30), ("source", 24), ("id", 24))
+"""Excel columns (catalog ``faq.export.column.<name>``) and their widths."""
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("faq", "templates"),
@@ -54,8 +52,11 @@ def _by_topic(kb: KnowledgeBase) -> list[tuple[str, list[Entry]]]:
     topics: defaultdict[str, list[Entry]] = defaultdict(list)
     for entry in kb.business:
         topics[entry.topic].append(entry)
-    order = list(TOPIC_NAMES)
-    return sorted(topics.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else 99)
+    return sorted(topics.items(), key=lambda kv: TOPICS.index(kv[0]) if kv[0] in TOPICS else 99)
+
+
+def _topic_names(kb: KnowledgeBase) -> dict[str, str]:
+    return {topic: render(f"faq.topic.{topic}", kb.context) for topic in TOPICS}
 
 
 def export(kb: KnowledgeBase, fmt: Format, with_phrasings: bool = False) -> bytes:
@@ -67,7 +68,7 @@ def export(kb: KnowledgeBase, fmt: Format, with_phrasings: bool = False) -> byte
         "year": kb.context["year"],
         "count": sum(len(es) for _, es in topics),
         "topics": topics,
-        "topic_names": TOPIC_NAMES,
+        "topic_names": _topic_names(kb),
         "answers": kb.rendered,
         "questions": {e.id: e.question for e in kb.entries},
         "with_phrasings": with_phrasings,
@@ -78,24 +79,21 @@ def export(kb: KnowledgeBase, fmt: Format, with_phrasings: bool = False) -> byte
 def _xlsx(kb: KnowledgeBase, topics: list[tuple[str, list[Entry]]], with_phrasings: bool) -> bytes:
     wb = Workbook()
     ws = wb.active
-    ws.title = "知识库"
-    header = ["分类", "问题", "答案", "相关问题"]
-    widths = [16, 30, 60, 30]
-    if with_phrasings:
-        header += ["其他问法", "手册出处", "编号"]
-        widths += [30, 24, 24]
-    ws.append(header)
+    ws.title = render("faq.export.sheet", kb.context)
+    columns = _COLUMNS + (_PHRASING_COLUMNS if with_phrasings else ())
+    ws.append([render(f"faq.export.column.{name}", kb.context) for name, _ in columns])
     for cell in ws[1]:
         cell.font = Font(bold=True)
     questions = {e.id: e.question for e in kb.entries}
+    names = _topic_names(kb)
     for topic, entries in topics:
         for e in entries:
             related = "\n".join(questions[r] for r in e.related if r in questions)
-            row = [TOPIC_NAMES.get(topic, topic), e.question, kb.rendered[e.id], related]
+            row = [names.get(topic, topic), e.question, kb.rendered[e.id], related]
             if with_phrasings:
                 row += ["\n".join(e.alternates), e.source, e.id]
             ws.append(row)
-    for col, width in zip("ABCDEFG", widths, strict=False):
+    for col, (_, width) in zip("ABCDEFG", columns, strict=False):
         ws.column_dimensions[col].width = width
     for row in ws.iter_rows(min_row=2):
         for cell in row:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
@@ -15,10 +15,10 @@ import jinja2
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from faq.normalize import LEXICON_FILE, lexicon
 from rules.context import build_context
 from rules.datafile import parse_yaml
 
-LEXICON_FILE = "lexicon.yaml"
 SMALLTALK_FILE = "smalltalk.yaml"
 INTENTS_FILE = "intents.yaml"
 ELSEWHERE_FILE = "elsewhere.yaml"
@@ -106,10 +106,15 @@ class KnowledgeBase:
 
 
 def _read_yaml(file: Traversable | Path) -> Any:
+    return _parsed(file.name, lambda: parse_yaml(file.read_text(encoding="utf-8")))
+
+
+def _parsed(name: str, read: Callable[[], Any]) -> Any:
+    """What ``read`` parses from the file ``name``; a YAML error names the file."""
     try:
-        return parse_yaml(file.read_text(encoding="utf-8"))
+        return read()
     except yaml.YAMLError as exc:
-        raise KnowledgeBaseError(f"{file.name}: not valid YAML: {exc}") from None
+        raise KnowledgeBaseError(f"{name}: not valid YAML: {exc}") from None
 
 
 def default_data_dir() -> Traversable:
@@ -156,16 +161,16 @@ def load_kb(data_dir: Traversable | Path | None = None) -> KnowledgeBase:
         if entry.id in seen:
             raise KnowledgeBaseError(f"entry id {entry.id} is used twice")
         seen.add(entry.id)
-    lexicon = _read_yaml(package.joinpath(LEXICON_FILE))
+    vocabulary = _parsed(LEXICON_FILE, lexicon)
     synonyms = {
         str(variant): str(canonical)
-        for canonical, variants in lexicon["synonyms"].items()
+        for canonical, variants in vocabulary["synonyms"].items()
         for variant in variants
     }
     return KnowledgeBase(
         entries=tuple(entries),
         synonyms=dict(sorted(synonyms.items(), key=lambda kv: -len(kv[0]))),
-        scaffolding=tuple(sorted(map(str, lexicon["scaffolding"]), key=len, reverse=True)),
+        scaffolding=tuple(sorted(map(str, vocabulary["scaffolding"]), key=len, reverse=True)),
         context=build_context(),
         **_elsewhere_from(package.joinpath(ELSEWHERE_FILE)),
     )

@@ -1,4 +1,9 @@
-"""Checks that keep the knowledge base answerable and its figures tied to the rules data."""
+"""Checks that keep the knowledge base answerable and its figures tied to the rules data.
+
+``lint`` lists every problem of the entries at once (few alternates, an alternate that
+retrieves another entry, a figure typed by hand, a note about the handbook's gaps, a bare
+yes/no that a phrasing does not ask, near-identical questions). The words and patterns the
+checks look for are data, in the ``lint`` part of ``faq/lexicon.yaml``, read on first use."""
 
 from __future__ import annotations
 
@@ -6,13 +11,14 @@ import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from rapidfuzz import fuzz
 
 from faq.kb import KnowledgeBase
 from faq.match import Matcher
-from faq.normalize import normalize
+from faq.normalize import lexicon, normalize
 
 MIN_ALTERNATES = 4
 NEAR_IDENTICAL = 90.0
@@ -37,66 +43,78 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(v)
 
 
-# Notes written for ourselves about what the handbook lacks; a handler is told what to do.
-_INTERNAL_NOTE = re.compile(
-    r"手册(?:未|没有?|并未|中未|里没有?)|未作说明|另作说明|另外说明|未写明|没有写明|未直接说明"
-    r"|手册对[^。；]{0,30}(?:没有|未)"
-)
-# An answer that opens with a bare yes or no ("不能。") answers only questions asked in
-# that form: 有没有 wants 有/没有, 能不能 wants 能/不能 or 可以. Where the phrasings ask
-# in different forms (or the verdict holds only under a condition), lead with a statement.
-_VERDICT = re.compile(
-    r"^(没有|有|不能|能|不可以|可以|不行|行|不需要|需要|不要|要|不用|不是|是)[。，！,]"
-)
-_VERDICT_CUES = {
-    "有": "有", "没有": "有",
-    "能": "能|可以|可否|可不可|行", "不能": "能|可以|可否|可不可|行",
-    "可以": "能|可以|可否|可不可|行", "不可以": "能|可以|可否|可不可|行",
-    "行": "能|可以|行", "不行": "能|可以|行",
-    "要": "要|需|用|得|必须", "不要": "要|需|用|得|必须", "需要": "要|需|用|得|必须",
-    "不需要": "要|需|用|得|必须", "不用": "要|需|用|得|必须",
-    "是": "是", "不是": "是",
-}  # fmt: skip
-_YES_NO_QUESTION = re.compile(r"(?:吗|(?<![什怎这那多])么)[？?]?$|(.)不\1|有没有|是否|可否|能否")
+@dataclass(frozen=True)
+class _Words:
+    """What the checks look for, from the ``lint`` part of ``faq/lexicon.yaml``."""
+
+    internal_note: re.Pattern[str]
+    """Notes written for ourselves about what the handbook lacks."""
+    verdict: re.Pattern[str]
+    """A bare yes or no opening an answer."""
+    cues: dict[str, re.Pattern[str]]
+    """For each opening verdict: what a phrasing asked in its terms holds."""
+    yes_no_question: re.Pattern[str]
+    figure_forms: dict[str, tuple[str, ...]]
+    """By kind of figure, what a writer types after the number."""
+
+
+@cache
+def _words() -> _Words:
+    words = lexicon()["lint"]
+    verdicts = {str(k): str(v) for k, v in words["verdicts"].items()}
+    return _Words(
+        internal_note=re.compile("|".join(map(str, words["internal_notes"]))),
+        verdict=re.compile(f"^({'|'.join(map(re.escape, verdicts))}){words['verdict_end']}"),
+        cues={verdict: re.compile(cue) for verdict, cue in verdicts.items()},
+        yes_no_question=re.compile(str(words["yes_no_question"])),
+        figure_forms={str(k): tuple(map(str, v)) for k, v in words["figure_forms"].items()},
+    )
 
 
 def internal_notes(text: str) -> list[str]:
     """Phrases of an answer that speak of the handbook's gaps instead of the next step."""
-    return [m.group(0) for m in _INTERNAL_NOTE.finditer(text)]
+    return [m.group(0) for m in _words().internal_note.finditer(text)]
 
 
 def verdict_mismatches(answer: str, phrasings: tuple[str, ...]) -> list[str]:
     """Yes/no phrasings an answer's bare opening verdict does not answer in their terms."""
-    verdict = _VERDICT.match(answer)
+    words = _words()
+    verdict = words.verdict.match(answer)
     if verdict is None:
         return []
-    cue = re.compile(_VERDICT_CUES[verdict.group(1)])
-    return [q for q in phrasings if _YES_NO_QUESTION.search(q) and not cue.search(q)]
+    cue = words.cues[verdict.group(1)]
+    return [q for q in phrasings if words.yes_no_question.search(q) and not cue.search(q)]
 
 
 _DATE = re.compile(r"\d{4}年(\d{1,2}月\d{1,2}日)")
 _MONEY_KEYS = {"price", "half_price", "trio_total", "trio_discounted", "trio_discount"}
 
 
+def _figure_kind(key: str) -> str:
+    """The kind of figure a context key holds, as ``figure_forms`` in the lexicon names it."""
+    if key in _MONEY_KEYS:
+        return "money"
+    if key.endswith("_days") or key.startswith("waiting_"):
+        return "days"
+    if key.startswith("age_"):
+        return "age"
+    if key in {"max_rows", "small_unit_max"}:
+        return "count"
+    return "number"
+
+
 def data_figures(context: dict[str, Any]) -> set[str]:
     """Figures the rules data holds, in the forms a writer would type them by hand."""
     figures: set[str] = set()
+    forms = _words().figure_forms
     for key, value in context.items():
         if key == "plans":
             continue
         for text in _strings(value):
             if date := _DATE.fullmatch(text):
                 figures.update({text, date.group(1)})  # also 6月1日 typed without the year
-            elif key in _MONEY_KEYS:
-                figures.add(f"{text}元")
-            elif key.endswith("_days") or key.startswith("waiting_"):
-                figures.update({f"{text}天", f"{text}个工作日"})
-            elif key.startswith("age_"):
-                figures.add(f"{text}周岁")
-            elif key in {"max_rows", "small_unit_max"}:
-                figures.update({text, f"{text}人"})
             else:
-                figures.add(text)
+                figures.update(text + form for form in forms.get(_figure_kind(key), ("",)))
     return {f for f in figures if len(f) >= 3}
 
 

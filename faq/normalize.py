@@ -1,34 +1,57 @@
-"""Text normalization for matching short Chinese questions."""
+"""Text normalization for matching short Chinese questions.
+
+A question is read as the program's words whatever the input method made of it: full-width
+forms half-width, traditional characters simplified, homophone slips put right ("宝费" ->
+"保费"), plan codes joined, punctuation dropped. The spelling tables are data in
+``faq/lexicon.yaml`` (read once, on first use); the jargon ``Canonicalizer`` is here too."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
 
-# Traditional characters handlers' input methods sometimes produce, mapped to simplified.
-# Cheap and targeted: the program's vocabulary, not a full converter.
-_TRADITIONAL = str.maketrans(
-    "參險證號碼單費麼辦冊員職務戶帳賬錄憑據週無會後時間與審繳認確選擇項請問銀額條類檔載傳寫變稱聯繫電話郵臺灣門診醫療齡歲個們嗎這還沒為樣學實際現點擊開關閉統籌貼補斷試驗範圍離歸處總計優長幾錢轉匯標準級內從業經紀記錯誤導勞動險護腦頁網際碼幫忙謝應該嗎啟發給買賣雙種況說係單據銷撤規則層礎強傷殘亡癌齊聽過進約這裡麼收漢們體團屬給遞屆歡",
-    "参险证号码单费么办册员职务户账账录凭据周无会后时间与审缴认确选择项请问银额条类档载传写变称联系电话邮台湾门诊医疗龄岁个们吗这还没为样学实际现点击开关闭统筹贴补断试验范围离归处总计优长几钱转汇标准级内从业经纪记错误导劳动险护脑页网际码帮忙谢应该吗启发给买卖双种况说系单据销撤规则层础强伤残亡癌齐听过进约这里么收汉们体团属给递届欢",
-)
-# Homophones that pinyin input methods give for the program's words ("宝费" for 保费).
-_TYPOS = {
-    "宝费": "保费", "报费": "保费", "保废": "保费", "参宝": "参保", "投宝": "投保", "续宝": "续保",
-    "起宝": "起保", "其保": "起保", "启保": "起保", "提教": "提交", "题交": "提交",
-    "免则期": "免责期", "面责期": "免责期", "免责其": "免责期", "社宝": "社保", "职宝": "职保",
-    "下一部": "下一步", "下一布": "下一步", "名担": "名单", "花明册": "花名册",
-    "即使参保": "即时参保", "及时参保": "即时参保", "测酸": "测算", "侧算": "测算",
-    "经办入": "经办人", "较验": "校验", "效验": "校验", "木有": "没有", "米有": "没有",
-    "嗯呢": "嗯", "恩呢": "嗯", "是滴": "是的", "对滴": "对的", "好滴": "好的", "是哒": "是的",
-    "好哒": "好的",
-}  # fmt: skip
-_TYPO = re.compile("|".join(map(re.escape, sorted(_TYPOS, key=len, reverse=True))))
+from rules.datafile import parse_yaml
+
+LEXICON_FILE = "lexicon.yaml"
+
+
+@cache
+def lexicon() -> dict[str, Any]:
+    """The vocabulary file ``faq/lexicon.yaml`` (jargon, scaffolding, spelling, the lint's
+    words), read once."""
+    text = resources.files("faq").joinpath(LEXICON_FILE).read_text(encoding="utf-8")
+    data: dict[str, Any] = parse_yaml(text)
+    return data
+
+
+@dataclass(frozen=True)
+class _Spelling:
+    traditional: dict[int, str]
+    """Traditional character -> simplified, for ``str.translate``."""
+    typos: dict[str, str]
+    """Homophone slip -> the program's word."""
+    pattern: re.Pattern[str]
+    """Any slip, longest first."""
+
+
+@cache
+def _spelling() -> _Spelling:
+    words = lexicon()
+    traditional = {ord(pair[0]): pair[1] for pair in map(str, words["traditional"])}
+    typos = {str(slip): str(right) for right, slips in words["typos"].items() for slip in slips}
+    pattern = re.compile("|".join(map(re.escape, sorted(typos, key=len, reverse=True))))
+    return _Spelling(traditional, typos, pattern)
 
 
 def fix_typos(text: str) -> str:
     """The program's words where an input method gave a homophone ("其保" -> "起保")."""
-    return _TYPO.sub(lambda m: _TYPOS[m.group(0)], text)
+    spelling = _spelling()
+    return spelling.pattern.sub(lambda m: spelling.typos[m.group(0)], text)
 
 
 _PLAN_CODE = re.compile(r"(?<![a-z])([abc])\s*([0-3])(?!\d)")
@@ -39,7 +62,9 @@ _SPACES = re.compile(r"\s+")
 def normalize(text: str) -> str:
     """Half-width, simplified, lowercase, plan codes joined ("a 0" -> "a0"), punctuation
     turned into single spaces."""
-    text = fix_typos(unicodedata.normalize("NFKC", text).translate(_TRADITIONAL)).lower()
+    text = fix_typos(
+        unicodedata.normalize("NFKC", text).translate(_spelling().traditional)
+    ).lower()
     text = _PLAN_CODE.sub(r"\1\2", text)
     text = _NON_WORD.sub(" ", text)
     return _SPACES.sub(" ", text).strip()

@@ -3,6 +3,7 @@ parsed back, every question and answer there, no notes of ours, phrasings only o
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -12,7 +13,7 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.cli import main
-from faq.export import FORMATS
+from faq.export import FORMATS, export
 from faq.kb import Entry, load_kb
 from faq.lint import internal_notes
 
@@ -169,3 +170,21 @@ def test_markdown_table_of_contents_links_to_each_topic(tmp_path, capsys):
     targets = re.findall(r"\]\(#([\w-]+)\)", text)
     anchors = set(re.findall(r'<a id="([\w-]+)"></a>', text))
     assert targets and set(targets) <= anchors
+
+
+def test_html_export_has_a_table_of_contents_and_the_alternates_only_on_request():
+    html = export(load_kb(), "html").decode("utf-8")
+    assert "目录" in html and 'href="#' in html and "其他问法" not in html
+    assert "其他问法" in export(load_kb(), "html", with_phrasings=True).decode("utf-8")
+
+
+def test_topics_are_listed_by_their_names_in_the_handbooks_order(tmp_path, capsys):
+    text = _export("md", tmp_path, capsys).decode("utf-8")
+    headings = re.findall(r"^## (.+)$", text, flags=re.M)
+    assert headings[:3] == ["登录与账号", "参保编码", "经办人与信息变更"]
+    assert "参保名单（清册）" in headings and "login" not in headings
+    rows = list(
+        load_workbook(io.BytesIO(export(load_kb(), "xlsx"))).active.iter_rows(values_only=True)
+    )
+    assert list(rows[0]) == ["分类", "问题", "答案", "相关问题"]
+    assert rows[1][0] == "登录与账号"

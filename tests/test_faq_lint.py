@@ -88,3 +88,38 @@ def test_the_shipped_answers_have_no_notes_and_no_mismatched_verdicts():
     assert problems == []
     for text in kb.rendered.values():
         assert internal_notes(text) == [], text
+
+
+def test_shipped_knowledge_base_passes_lint():
+    kb = load_kb()
+    assert sum(1 for _ in kb.business) > 60
+    assert lint(kb) == []
+
+
+def test_lint_catches_a_hand_written_figure_and_a_missing_related(tmp_path):
+    entry = {
+        "id": "price_a0",
+        "question": "A0多少钱？",
+        "alternates": ["A0的价格", "住院基本保障多少钱", "A0每人多少", "A0保费"],
+        "answer": "A0每人每年120元。",
+        "related": ["no_such_entry"],
+        "source": "一览表",
+    }
+    (tmp_path / "plans.yaml").write_text(yaml.safe_dump([entry], allow_unicode=True), "utf-8")
+    codes = {p.code for p in lint(load_kb(tmp_path))}
+    assert {"hand_written_figure", "bad_related"} <= codes
+
+
+@pytest.mark.parametrize(
+    ("typed", "figure"),
+    [
+        ("每人每年120元", "'120元'"),
+        ("免责期30天", "'30天'"),
+        ("审核10个工作日", "'10个工作日'"),
+        ("满60周岁", "'60周岁'"),
+    ],
+)
+def test_each_kind_of_figure_typed_by_hand_is_named(tmp_path, typed, figure):
+    kb = _kb_with(tmp_path, answer=f"非职保人员的情况：{typed}。")
+    found = [p.message for p in lint(kb) if p.code == "hand_written_figure"]
+    assert any(m.startswith(figure) for m in found), found
