@@ -1,8 +1,8 @@
 """The Telegram channel on aiogram 3 (for deployments that prefer its MIT licence).
 
-Same behaviour as ``telegram_ptb``: the Dispatcher receives the updates (its long polling,
+Same behaviour as ``ptb_bot``: the Dispatcher receives the updates (its long polling,
 one update at a time; in webhook mode our ``WebhookServer`` feeds it) and its handlers pass
-them to the shared channel in ``bot.telegram_common``. aiogram's own webhook handler is not
+them to the shared channel in ``bot.telegram``. aiogram's own webhook handler is not
 used: it answers a wrong secret with 401 (Telegram's convention is 403) and answers before
 the turn is done, which would lose a chat's order across processes.
 """
@@ -37,27 +37,35 @@ from aiogram.types import (
     Update,
 )
 
-from bot.telegram_common import (
+from bot.telegram.api import (
     ALLOWED_UPDATES,
     DOWNLOAD_CHUNK,
-    USER_MEDIA,
     ApiFailure,
     BotApi,
     DocumentOut,
-    DocumentRef,
     FileTooLarge,
     FloodWait,
     Keyboard,
     MalformedUpdate,
     MaybeDelivered,
-    TelegramBot,
-    TelegramChannel,
-    TelegramConfig,
-    TelegramEvent,
     TextOut,
-    WebhookServer,
     read_capped,
+)
+from bot.telegram.channel import (
+    TelegramChannel,
+)
+from bot.telegram.config import (
+    TelegramConfig,
     start_error,
+)
+from bot.telegram.events import (
+    TelegramEvent,
+    callback_event,
+    message_event,
+)
+from bot.telegram.webhook import (
+    TelegramBot,
+    WebhookServer,
 )
 from flows.engine import Engine
 from flows.storage import Storage
@@ -156,42 +164,6 @@ class AiogramApi(BotApi):
             )
 
 
-def event_of_message(update_id: int, message: Message) -> TelegramEvent | None:
-    if message.from_user is None:
-        return None
-    document = None
-    if (doc := message.document) is not None:
-        document = DocumentRef(doc.file_id, doc.file_name or "名单.xlsx", doc.file_size)
-    media = None
-    if not message.text and document is None:
-        if message.photo:
-            media = "photo"
-        elif any(getattr(message, name, None) for name in USER_MEDIA):
-            media = "other"
-        else:
-            return None  # a service message (someone joined a group, a pinned message...)
-    return TelegramEvent(
-        update_id,
-        message.chat.id,
-        message.from_user.id,
-        text=message.text or "",
-        document=document,
-        media=media,
-    )
-
-
-def event_of_callback(update_id: int, query: CallbackQuery) -> TelegramEvent | None:
-    if query.message is None:  # a button under an inline-mode message: no chat to answer
-        return None
-    return TelegramEvent(
-        update_id,
-        query.message.chat.id,
-        query.from_user.id,
-        callback_id=query.id,
-        callback_data=query.data,
-    )
-
-
 def build_bot(config: TelegramConfig) -> Bot:
     api = TelegramAPIServer.from_base(config.api_base) if config.api_base else PRODUCTION
     session = AiohttpSession(api=api, timeout=config.request_timeout)
@@ -216,14 +188,14 @@ class AiogramBot(TelegramBot):
 
     async def _on_message(self, message: Message, event_update: Update) -> None:
         update_id = event_update.update_id
-        self._accept(update_id, lambda: event_of_message(update_id, message))
+        self._accept(update_id, lambda: message_event(update_id, message))
 
     async def _on_callback(self, query: CallbackQuery, event_update: Update) -> None:
         if query.message is None:
             self.channel.acknowledge(query.id)  # no chat to answer in: stop the spinner
             return
         update_id = event_update.update_id
-        self._accept(update_id, lambda: event_of_callback(update_id, query))
+        self._accept(update_id, lambda: callback_event(update_id, query))
 
     def _accept(self, update_id: int, event_of: Callable[[], TelegramEvent | None]) -> None:
         try:
