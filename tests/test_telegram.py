@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from fake_bot_api import TOKEN, FakeBotApi, post_update
 
+from bot.telegram.channel import command_menu
 from bot.telegram.cli import bot_factory
 from bot.telegram.config import ChannelStartError, TelegramConfig
 from bot.telegram.webhook import TelegramBot
@@ -145,7 +146,7 @@ async def test_start_shows_the_menu_as_buttons_and_commands_are_registered(libra
         ]
         assert api.sent(1)[0].params["parse_mode"] == "HTML"
         (commands,) = [c.params["commands"] for c in api.called("setMyCommands")]
-        assert [(c["command"], c["description"]) for c in commands] == list(commands())
+        assert [(c["command"], c["description"]) for c in commands] == list(command_menu())
 
 
 @pytest.mark.parametrize("library", LIBRARIES)

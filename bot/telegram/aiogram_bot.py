@@ -37,36 +37,11 @@ from aiogram.types import (
     Update,
 )
 
-from bot.telegram.api import (
-    ALLOWED_UPDATES,
-    DOWNLOAD_CHUNK,
-    ApiFailure,
-    BotApi,
-    DocumentOut,
-    FileTooLarge,
-    FloodWait,
-    Keyboard,
-    MalformedUpdate,
-    MaybeDelivered,
-    TextOut,
-    read_capped,
-)
-from bot.telegram.channel import (
-    TelegramChannel,
-)
-from bot.telegram.config import (
-    TelegramConfig,
-    start_error,
-)
-from bot.telegram.events import (
-    TelegramEvent,
-    callback_event,
-    message_event,
-)
-from bot.telegram.webhook import (
-    TelegramBot,
-    WebhookServer,
-)
+from bot.telegram import api as port
+from bot.telegram.channel import TelegramChannel
+from bot.telegram.config import TelegramConfig, start_error
+from bot.telegram.events import TelegramEvent, callback_event, message_event
+from bot.telegram.webhook import TelegramBot, WebhookServer
 from flows.engine import Engine
 from flows.storage import Storage
 
@@ -80,21 +55,21 @@ async def _translated() -> AsyncIterator[None]:
     try:
         yield
     except TelegramRetryAfter as exc:
-        raise FloodWait(float(exc.retry_after)) from exc
+        raise port.FloodWait(float(exc.retry_after)) from exc
     except TelegramNetworkError as exc:
-        raise MaybeDelivered(str(exc)) from exc
+        raise port.MaybeDelivered(str(exc)) from exc
     except TelegramAPIError as exc:
         if "too big" in str(exc).lower():
-            raise FileTooLarge(None) from exc
-        raise ApiFailure(str(exc)) from exc
+            raise port.FileTooLarge(None) from exc
+        raise port.ApiFailure(str(exc)) from exc
     # File downloads. Not the exception's text: it may hold the URL, which holds the token.
     except aiohttp.ClientResponseError as exc:
-        raise ApiFailure(f"file download answered HTTP {exc.status}") from exc
+        raise port.ApiFailure(f"file download answered HTTP {exc.status}") from exc
     except (aiohttp.ClientError, TimeoutError) as exc:
-        raise ApiFailure(f"file download failed: {type(exc).__name__}") from exc
+        raise port.ApiFailure(f"file download failed: {type(exc).__name__}") from exc
 
 
-def _markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:
+def _markup(keyboard: port.Keyboard) -> InlineKeyboardMarkup | None:
     if not keyboard:
         return None
     rows = [
@@ -103,11 +78,11 @@ def _markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-class AiogramApi(BotApi):
+class AiogramApi(port.BotApi):
     def __init__(self, bot: Bot) -> None:
         self._bot = bot
 
-    async def send_text(self, chat_id: int, text: TextOut) -> int:
+    async def send_text(self, chat_id: int, text: port.TextOut) -> int:
         async with _translated():
             message = await self._bot.send_message(
                 chat_id,
@@ -128,7 +103,7 @@ class AiogramApi(BotApi):
                 link_preview_options=_NO_PREVIEW,
             )
 
-    async def send_document(self, chat_id: int, document: DocumentOut) -> None:
+    async def send_document(self, chat_id: int, document: port.DocumentOut) -> None:
         async with _translated():
             await self._bot.send_document(
                 chat_id,
@@ -149,13 +124,13 @@ class AiogramApi(BotApi):
         async with _translated():
             file = await self._bot.get_file(file_id)
         if file.file_size is not None and file.file_size > limit:
-            raise FileTooLarge(file.file_size)
+            raise port.FileTooLarge(file.file_size)
         if not file.file_path:
-            raise ApiFailure("getFile returned no file_path")
+            raise port.ApiFailure("getFile returned no file_path")
         url = self._bot.session.api.file_url(self._bot.token, file.file_path)
         async with _translated():
-            chunks = self._bot.session.stream_content(url, chunk_size=DOWNLOAD_CHUNK)
-            return await read_capped(chunks, limit)
+            chunks = self._bot.session.stream_content(url, chunk_size=port.DOWNLOAD_CHUNK)
+            return await port.read_capped(chunks, limit)
 
     async def set_commands(self, commands: Sequence[tuple[str, str]]) -> None:
         async with _translated():
@@ -200,7 +175,7 @@ class AiogramBot(TelegramBot):
     def _accept(self, update_id: int, event_of: Callable[[], TelegramEvent | None]) -> None:
         try:
             event = event_of()
-        except MalformedUpdate as exc:
+        except port.MalformedUpdate as exc:
             log.warning("update %d dropped: %s", update_id, exc)
             return
         if event is not None:
@@ -219,21 +194,10 @@ class AiogramBot(TelegramBot):
             raise start_error("rejected_token") from None
         except TelegramAPIError:
             await self.bot.session.close()
-            base = self.config.api_base or "api.telegram.org"
-            raise start_error("unreachable", base=base) from None
+            raise start_error("unreachable", base=self.config.api_server) from None
         await self.channel.register_commands()
         if self.webhook is not None:
-            await self.webhook.start()
-            try:
-                async with _translated():
-                    await self.bot.set_webhook(
-                        str(self.config.webhook_url),
-                        secret_token=self.config.webhook_secret,
-                        allowed_updates=list(ALLOWED_UPDATES),
-                    )
-            except ApiFailure as exc:
-                await self.stop()
-                raise start_error("webhook_refused", reason=exc) from None
+            await self.start_webhook()
             return
         async with _translated():  # getUpdates is refused while a webhook is set
             await self.bot.delete_webhook()
@@ -243,10 +207,14 @@ class AiogramBot(TelegramBot):
                 handle_as_tasks=False,  # one at a time: the handlers only queue turns
                 handle_signals=False,
                 close_bot_session=False,
-                allowed_updates=list(ALLOWED_UPDATES),
+                allowed_updates=list(port.ALLOWED_UPDATES),
                 polling_timeout=self.config.poll_timeout,
             )
         )
+
+    async def set_webhook(self, url: str, secret: str | None, updates: list[str]) -> None:
+        async with _translated():
+            await self.bot.set_webhook(url, secret_token=secret, allowed_updates=updates)
 
     async def stop(self) -> None:
         if self._polling is not None:

@@ -50,7 +50,7 @@ COMMAND_NAMES = ("start", "help", "enroll", "quote", "cancel", "back", "forget")
 as typed."""
 
 
-def commands() -> tuple[tuple[str, str], ...]:
+def command_menu() -> tuple[tuple[str, str], ...]:
     """The command menu: each command with its description."""
     return tuple((name, say(f"bot.telegram.command.{name}")) for name in COMMAND_NAMES)
 
@@ -186,7 +186,7 @@ class TelegramChannel:
     async def register_commands(self) -> None:
         """setMyCommands; a failure only costs the command menu, so it is logged."""
         try:
-            await with_flood_control(lambda: self.api.set_commands(commands()))
+            await with_flood_control(lambda: self.api.set_commands(command_menu()))
         except ApiFailure as exc:
             log.warning("setMyCommands failed: %s", exc)
 

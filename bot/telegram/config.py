@@ -81,6 +81,11 @@ class TelegramConfig:
         return urlsplit(self.webhook_url or "").path or "/"
 
     @property
+    def api_server(self) -> str:
+        """The Bot API server, as a message names it."""
+        return self.api_base or "api.telegram.org"
+
+    @property
     def download_limit(self) -> int:
         return min(self.upload_cap, TELEGRAM_DOWNLOAD_LIMIT)
 

@@ -49,22 +49,10 @@ from bot.telegram.api import (
     TextOut,
     read_capped,
 )
-from bot.telegram.channel import (
-    TelegramChannel,
-)
-from bot.telegram.config import (
-    TelegramConfig,
-    start_error,
-)
-from bot.telegram.events import (
-    TelegramEvent,
-    callback_event,
-    message_event,
-)
-from bot.telegram.webhook import (
-    TelegramBot,
-    WebhookServer,
-)
+from bot.telegram.channel import TelegramChannel
+from bot.telegram.config import TelegramConfig, start_error
+from bot.telegram.events import TelegramEvent, callback_event, message_event
+from bot.telegram.webhook import TelegramBot, WebhookServer
 from flows.engine import Engine
 from flows.storage import Storage
 
@@ -249,26 +237,21 @@ class PtbBot(TelegramBot):
         except InvalidToken:
             raise start_error("rejected_token") from None
         except NetworkError:
-            base = self.config.api_base or "api.telegram.org"
-            raise start_error("unreachable", base=base) from None
+            raise start_error("unreachable", base=self.config.api_server) from None
         await self.channel.register_commands()
         await self.application.start()
         if self.webhook is not None:
-            await self.webhook.start()
-            try:
-                with _translated():
-                    await self.application.bot.set_webhook(
-                        str(self.config.webhook_url),
-                        secret_token=self.config.webhook_secret,
-                        allowed_updates=list(ALLOWED_UPDATES),
-                    )
-            except ApiFailure as exc:
-                await self.stop()
-                raise start_error("webhook_refused", reason=exc) from None
+            await self.start_webhook()
         else:
             assert self.application.updater is not None
             await self.application.updater.start_polling(
                 allowed_updates=list(ALLOWED_UPDATES), timeout=self.config.poll_timeout
+            )
+
+    async def set_webhook(self, url: str, secret: str | None, updates: list[str]) -> None:
+        with _translated():
+            await self.application.bot.set_webhook(
+                url, secret_token=secret, allowed_updates=updates
             )
 
     async def stop(self) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.telegram.api import MalformedUpdate
+from bot.telegram.api import ALLOWED_UPDATES, ApiFailure, MalformedUpdate
 from bot.telegram.channel import TelegramChannel
 from bot.telegram.config import TelegramConfig, start_error
 
@@ -126,6 +126,7 @@ class TelegramBot(ABC):
     """A bot on one library: ``start`` returns once it receives updates; ``stop`` finishes
     the turns in progress and closes the connections."""
 
+    config: TelegramConfig
     channel: TelegramChannel
     webhook: WebhookServer | None
 
@@ -134,6 +135,23 @@ class TelegramBot(ABC):
 
     @abstractmethod
     async def stop(self) -> None: ...
+
+    @abstractmethod
+    async def set_webhook(self, url: str, secret: str | None, updates: list[str]) -> None:
+        """setWebhook; the library's errors as the channel's (ApiFailure)."""
+
+    async def start_webhook(self) -> None:
+        """Listen for updates, then tell Telegram where to post them; a refusal stops the
+        bot with the reason."""
+        assert self.webhook is not None
+        await self.webhook.start()
+        try:
+            await self.set_webhook(
+                str(self.config.webhook_url), self.config.webhook_secret, list(ALLOWED_UPDATES)
+            )
+        except ApiFailure as exc:
+            await self.stop()
+            raise start_error("webhook_refused", reason=exc) from None
 
 
 async def run_until_stopped(bot: TelegramBot, stop: asyncio.Event) -> None:
