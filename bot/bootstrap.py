@@ -1,4 +1,6 @@
-"""The composition root: builds storage, knowledge base and engine from settings."""
+"""The composition root: builds storage, knowledge base and engine from ``Settings``, and
+turns what cannot be opened (a bad database URL, a broken knowledge-base file) into the
+``HubaoError`` the command line shows."""
 
 from __future__ import annotations
 
@@ -8,11 +10,13 @@ from functools import cached_property
 
 from bot.settings import Settings
 from faq.answer import FaqService
-from faq.kb import load_kb
+from faq.kb import KnowledgeBase, KnowledgeBaseError, load_kb
 from flows.engine import Engine
 from flows.storage import Storage
 from flows.storage_factory import open_storage
-from flows.storage_sql import private_dir
+from flows.storage_sql import StorageUrlError, private_dir
+from rules.catalog import say
+from rules.errors import HubaoError
 
 
 def build_engine(settings: Settings, storage: Storage, faq: FaqService) -> Engine:
@@ -52,5 +56,16 @@ async def open_app(settings: Settings | None = None, db_url: str | None = None) 
     if settings.data_dir.is_dir():
         # It holds the key file, the SQLite database and the files sent: its owner's only.
         private_dir(settings.data_dir, tighten=True)
-    storage = await open_storage(settings.db_url, settings.data_dir)
-    return App(settings, FaqService(load_kb()), storage)
+    try:
+        storage = await open_storage(settings.db_url, settings.data_dir)
+    except StorageUrlError as exc:
+        raise HubaoError(str(exc)) from None
+    return App(settings, FaqService(knowledge_base()), storage)
+
+
+def knowledge_base() -> KnowledgeBase:
+    """The knowledge base; a file in it that cannot be used is said as such."""
+    try:
+        return load_kb()
+    except KnowledgeBaseError as exc:
+        raise HubaoError(say("bot.cli.bad_kb", reason=str(exc))) from None

@@ -21,16 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from bot.settings import Settings
-from bot.terminal import (
-    BadDate,
-    FileRefused,
-    json_text,
-    parse_date,
-    read_regular_file,
-    visible,
-    write_private_file,
-)
+from bot.cli_io import EXIT_USAGE, CliError, print_json
+from bot.console import BadDate, megabytes, parse_date, visible
+from bot.files import FileRefused, read_regular_file, write_private_file
+from bot.settings import Settings, unknown_reason
+from rules.catalog import say
 from rules.dates import Mode, coverage_period, mode_on
 from rules.errors import NoPolicyData, RulesError
 from rules.fmt import cn_date
@@ -48,44 +43,21 @@ if TYPE_CHECKING:
     from sheets.roster_file import FileFinding, RosterFile
 
 EXIT_OK = 0
-EXIT_USAGE = 2
 FIRST_FINDINGS = 20
 
 
 def _refuse(code: str, message: str) -> NoReturn:
-    # Imported here: bot.cli imports this module to register the commands.
-    from bot.cli import CliError
-
     raise CliError(code, message)
 
 
-FILE_TEXTS = {
-    "not_found": "找不到文件“{name}”，请检查路径和文件名。",
-    "folder": "“{name}”是一个文件夹，请写出里面名单文件的路径。",
-    "not_regular": "“{name}”不是普通文件（可能是设备或管道），请给出 .xlsx 或 .csv 名单文件。",
-    "too_large": "文件“{name}”太大（{size}），超过了{cap}的上限，不像一份参保名单。"
-    "请只保留名单所在的工作表，删掉图片等内容后再检查。",
-    "too_large_unknown": "文件“{name}”超过了{cap}的上限，不像一份参保名单。"
-    "请只保留名单所在的工作表，删掉图片等内容后再检查。",
-    "no_permission": "没有权限读取文件“{name}”，请检查文件权限。",
-    "unreadable": "读不了文件“{name}”（{reason}），请检查文件是否完好。",
-    "check_failed": "名单“{name}”没能检查完：文件里可能有特殊字符，或者格式损坏。"
-    "请在 Excel 里打开，“另存为”新的 Excel 工作簿（.xlsx）后再检查。",
-}
+def _text(key: str, **values: Any) -> str:
+    return say(f"bot.roster.{key}", **values)
 
 
 def _say(text: str, *, err: bool = False) -> None:
     """Every line shown goes through the mask (no full ID or phone number on a terminal)
     and is made safe to print (no control character reaches the terminal)."""
     print(visible(mask_personal_data(text)), file=sys.stderr if err else sys.stdout)
-
-
-def _print_json(obj: dict[str, Any]) -> None:
-    print(json_text(obj))
-
-
-def _mb(size: int) -> str:
-    return f"{size / 1024 / 1024:.1f} MB"
 
 
 def _read_source(source: Path, **options: Any) -> RosterFile | FileFinding:
@@ -99,11 +71,12 @@ def _read_source(source: Path, **options: Any) -> RosterFile | FileFinding:
         reason = refused.reason
         if reason == "too_large" and refused.size is None:
             reason = "too_large_unknown"  # it grew past the cap while being read
-        message = FILE_TEXTS[reason].format(
+        message = _text(
+            f"file.{reason}",
             name=name,
-            size=_mb(refused.size or 0),
-            cap=_mb(MAX_FILE_BYTES),
-            reason=refused.detail or "未知原因",
+            size=megabytes(refused.size or 0),
+            cap=megabytes(MAX_FILE_BYTES),
+            reason=refused.detail or unknown_reason(),
         )
         code = "too_large" if refused.reason == "too_large" else "unreadable_file"
         return FileFinding(code, message)
@@ -115,7 +88,7 @@ def _count(text: str | None, option: str) -> int | None:
         return None
     value = text.strip()
     if not value.isdigit():
-        _refuse("bad_count", f"{option} 要填人数（0或正整数），例如 {option} 120。")
+        _refuse("bad_count", _text("bad_count", option=option))
     return int(value)
 
 
@@ -134,9 +107,6 @@ class AsOf:
         return {"date": self.day.isoformat(), "basis": self.basis, "message": self.note}
 
 
-_OTHER_DAY = "按其他起保日检查请加 --as-of 日期。"
-
-
 def _default_start() -> tuple[PolicyYear, AsOf]:
     """The start a roster submitted today gets, as the chat computes it: the year's start in
     the centralized window, the day after submission in instant enrollment."""
@@ -147,18 +117,23 @@ def _default_start() -> tuple[PolicyYear, AsOf]:
     except NoPolicyData:
         policy = latest_policy_year()
         start = policy.coverage.start
-        note = (
-            f"今天（{cn_date(today)}）不在参保办理时间内，起保日按{policy.year}年度的"
-            f"{cn_date(start)}计算；{_OTHER_DAY}"
+        note = _text(
+            "as_of.closed",
+            today=cn_date(today),
+            year=policy.year,
+            start=cn_date(start),
+            other_day=_text("other_day"),
         )
         return policy, AsOf(start, "closed", note)
     if mode is Mode.CENTRALIZED:
-        note = (
-            f"起保日按集中参保计算：今天（{cn_date(today)}）提交，{cn_date(start)}起保；"
-            f"{_OTHER_DAY}"
+        note = _text(
+            "as_of.centralized",
+            today=cn_date(today),
+            start=cn_date(start),
+            other_day=_text("other_day"),
         )
     else:
-        note = f"起保日按今天（{cn_date(today)}）提交、明天起保计算（即时参保）；{_OTHER_DAY}"
+        note = _text("as_of.instant", today=cn_date(today), other_day=_text("other_day"))
     return policy, AsOf(start, mode.value, note)
 
 
@@ -180,20 +155,17 @@ def _output_path(text: str | None, source: Path, option: str) -> Path | None:
         return None
     out = Path(text)
     if out.resolve() == source.resolve():
-        _refuse("same_file", f"{option} 不能写回原文件，请换一个文件名，例如 检查结果.xlsx。")
+        _refuse("same_file", _text("same_file", option=option))
     return out
 
 
 def _save_failed(path: Path) -> NoReturn:
-    _refuse(
-        "cannot_write",
-        f"无法保存到“{path}”：请检查文件夹是否存在，以及这个文件是否正被 Excel 打开。",
-    )
+    _refuse("cannot_write", _text("cannot_write", path=path))
 
 
 def _progress(done: int, total: int | None) -> None:
     shown = f"{done}/{total}" if total else str(done)
-    print(f"\r已读取 {shown} 行……", end="", file=sys.stderr, flush=True)
+    print("\r" + _text("progress", shown=shown), end="", file=sys.stderr, flush=True)
 
 
 def _result_json(
@@ -221,13 +193,11 @@ def cmd_roster_template(args: argparse.Namespace) -> int:
         write_template(out, policy=latest_policy_year())
     except OSError:
         _save_failed(out)
-    _say(f"已生成参保名单导入模板：{out}（填写说明见工作表“填写说明”）")
+    _say(_text("template_written", path=out))
     return EXIT_OK
 
 
 def cmd_roster_check(args: argparse.Namespace) -> int:
-    from bot.cli import CliError
-
     source = Path(args.file)
     options = _CheckOptions(
         *_policy_and_start(args.as_of),
@@ -249,7 +219,7 @@ def cmd_roster_check(args: argparse.Namespace) -> int:
             raise
         # A file that breaks the reader or the writer: a short message, no traceback (its
         # text could quote a cell of the file, an ID number).
-        _refuse("check_failed", FILE_TEXTS["check_failed"].format(name=source.name))
+        _refuse("check_failed", _text("check_failed", name=source.name))
 
 
 @dataclass(frozen=True)
@@ -274,7 +244,7 @@ def _check(args: argparse.Namespace, source: Path, options: _CheckOptions) -> in
         print(file=sys.stderr)
     if isinstance(roster, FileFinding):
         if args.json:
-            _print_json(_result_json(roster, None, None, options.as_of))
+            print_json(_result_json(roster, None, None, options.as_of))
         _say(roster.message, err=True)
         return EXIT_USAGE
 
@@ -294,17 +264,17 @@ def _check(args: argparse.Namespace, source: Path, options: _CheckOptions) -> in
                 write_report(out, roster, check, unit if unit_asked else None, as_of=start)
         except OSError:
             _save_failed(report)
-        written.append(f"已生成标注文件：{report}（有问题的格子已标色，见“问题说明”列）")
+        written.append(_text("report_written", path=report))
     if clean is not None:
         try:
             with write_private_file(clean) as out:
                 count = write_clean(out, check, policy=policy)
         except OSError:
             _save_failed(clean)
-        written.append(f"已生成可导入的名单：{clean}（{count}人，有错误的行已去掉）")
+        written.append(_text("clean_written", path=clean, count=count))
 
     if args.json:
-        _print_json(_result_json(None, check, unit, options.as_of))
+        print_json(_result_json(None, check, unit, options.as_of))
         for line in written:
             _say(line, err=True)
         return EXIT_OK
@@ -317,14 +287,21 @@ def _check(args: argparse.Namespace, source: Path, options: _CheckOptions) -> in
     if note:
         _say(note)
     if check.findings:
-        _say(f"前{min(FIRST_FINDINGS, len(check.findings))}条问题（按行）：")
+        _say(_text("first_findings", count=min(FIRST_FINDINGS, len(check.findings))))
         for finding in check.findings[:FIRST_FINDINGS]:
-            level = "错误" if finding.severity is Severity.ERROR else "提醒"
-            _say(f"  第{finding.row}行 {finding.column}［{level}］：{finding.message}")
+            level = "error" if finding.severity is Severity.ERROR else "warning"
+            said = _text(
+                "finding",
+                row=finding.row,
+                column=finding.column,
+                level=_text(level),
+                message=finding.message,
+            )
+            _say(f"  {said}")
         rest = len(check.findings) - FIRST_FINDINGS
         if rest > 0:
-            hint = "见标注文件" if report is not None else "用 --report 结果.xlsx 生成标注文件查看"
-            _say(f"  ……还有{rest}条，{hint}。")
+            hint = _text("see_report" if report is not None else "make_report")
+            _say("  " + _text("more_findings", rest=rest, hint=hint))
     for line in written:
         _say(line)
     return EXIT_OK
@@ -332,24 +309,20 @@ def _check(args: argparse.Namespace, source: Path, options: _CheckOptions) -> in
 
 def add_roster_commands(sub: argparse._SubParsersAction[Any]) -> None:
     """Register ``hubao roster template`` and ``hubao roster check``."""
-    roster = sub.add_parser("roster", help="参保名单：导入模板、检查名单")
+    roster = sub.add_parser("roster", help=say("bot.help.roster"))
     commands = roster.add_subparsers(dest="roster_command", required=True)
 
-    t = commands.add_parser("template", help="生成参保名单导入模板（.xlsx）")
-    t.add_argument("out", metavar="OUT.xlsx", help="模板保存到哪个文件")
+    t = commands.add_parser("template", help=say("bot.help.roster_template"))
+    t.add_argument("out", metavar="OUT.xlsx", help=say("bot.help.roster_template_out"))
     t.set_defaults(handler=cmd_roster_template)
 
-    c = commands.add_parser("check", help="按平台规则逐行检查参保名单")
-    c.add_argument("file", metavar="FILE", help="参保名单文件（.xlsx 或 .csv）")
-    c.add_argument("--json", action="store_true", help="输出 JSON")
-    c.add_argument(
-        "--as-of",
-        metavar="DATE",
-        help="起保日期，按这天算年龄（默认：按今天提交算，集中参保期内为年度起保日，之后为明天）",
-    )
-    c.add_argument("--last-year", metavar="N", help="上年度参保人数（做增减幅度校验）")
-    c.add_argument("--si-payers", metavar="N", help="所关联社保编码的社保缴费人数合计")
-    c.add_argument("--new-unit", action="store_true", help="新参保单位")
-    c.add_argument("--report", metavar="OUT.xlsx", help="生成标注了问题的名单")
-    c.add_argument("--clean", metavar="OUT.xlsx", help="生成只含正确行、可直接导入的名单")
+    c = commands.add_parser("check", help=say("bot.help.roster_check"))
+    c.add_argument("file", metavar="FILE", help=say("bot.help.roster_file"))
+    c.add_argument("--json", action="store_true", help=say("bot.help.json"))
+    c.add_argument("--as-of", metavar="DATE", help=say("bot.help.roster_as_of"))
+    c.add_argument("--last-year", metavar="N", help=say("bot.help.roster_last_year"))
+    c.add_argument("--si-payers", metavar="N", help=say("bot.help.roster_si_payers"))
+    c.add_argument("--new-unit", action="store_true", help=say("bot.help.roster_new_unit"))
+    c.add_argument("--report", metavar="OUT.xlsx", help=say("bot.help.roster_report"))
+    c.add_argument("--clean", metavar="OUT.xlsx", help=say("bot.help.roster_clean"))
     c.set_defaults(handler=cmd_roster_check)

@@ -1,4 +1,7 @@
-"""Configuration from the environment, read once at start."""
+"""Configuration from the environment: ``Settings`` reads every ``HUBAO_*`` variable, once,
+at start; the services are built from it (``bot.bootstrap``), the Telegram settings are
+checked by ``bot.telegram.config``. Also the secret key file kept in the data folder, and
+the errors a setting that cannot be used raises (Chinese messages that say the fix)."""
 
 from __future__ import annotations
 
@@ -10,8 +13,13 @@ import re
 import secrets
 import stat
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from flows.storage_factory import DEFAULT_DATA_DIR
+from rules.catalog import say
+from rules.errors import HubaoError
 
 KEY_FILE_NAME = "secret.key"
 KEY_BYTES = 32
@@ -21,15 +29,15 @@ _KEY_READ_LIMIT = 4096
 
 
 _OS_REASONS = {
-    errno.ENOENT: "文件或文件夹不存在",
-    errno.ENOTDIR: "路径里有一段不是文件夹",
-    errno.EISDIR: "这是一个文件夹",
-    errno.EACCES: "没有权限",
-    errno.EPERM: "没有权限",
-    errno.EROFS: "磁盘是只读的",
-    errno.ENOSPC: "磁盘空间不足",
-    errno.EIO: "磁盘读写出错",
-    errno.ENAMETOOLONG: "文件名太长",
+    errno.ENOENT: "not_found",
+    errno.ENOTDIR: "not_a_folder",
+    errno.EISDIR: "a_folder",
+    errno.EACCES: "no_permission",
+    errno.EPERM: "no_permission",
+    errno.EROFS: "read_only",
+    errno.ENOSPC: "disk_full",
+    errno.EIO: "io_error",
+    errno.ENAMETOOLONG: "name_too_long",
 }
 
 
@@ -37,16 +45,57 @@ def os_reason(exc: OSError) -> str:
     """An operating system error in a few Chinese words for a message (its English text
     when it is not a common one)."""
     if exc.errno in _OS_REASONS:
-        return _OS_REASONS[exc.errno]
-    return exc.strerror or "未知原因"
+        return say(f"bot.os.{_OS_REASONS[exc.errno]}")
+    return exc.strerror or unknown_reason()
 
 
-class SettingsError(Exception):
+def unknown_reason() -> str:
+    return say("bot.os.unknown")
+
+
+class SettingsError(HubaoError):
     """A setting that cannot be used; the message says which and how to fix it."""
 
 
 class SecretKeyError(SettingsError):
     """The key file in the data folder cannot be used; the message names it and the fix."""
+
+
+@dataclass(frozen=True)
+class TelegramEnv:
+    """The Telegram bot's HUBAO_* values as given (checked by ``TelegramConfig``, only when
+    the bot runs: other commands never fail on them)."""
+
+    token: str = ""
+    api_base: str = ""
+    webhook_url: str = ""
+    webhook_secret: str = ""
+    webhook_host: str = ""
+    webhook_port: str = ""
+    admin_ids: str = ""
+    max_upload_mb: str = ""
+    concurrency: str = ""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> TelegramEnv:
+        env = os.environ if env is None else env
+        return cls(
+            token=env.get("HUBAO_TELEGRAM_TOKEN") or "",
+            api_base=env.get("HUBAO_TELEGRAM_API_BASE") or "",
+            webhook_url=env.get("HUBAO_WEBHOOK_URL") or "",
+            webhook_secret=env.get("HUBAO_WEBHOOK_SECRET") or "",
+            webhook_host=env.get("HUBAO_WEBHOOK_HOST") or "",
+            webhook_port=env.get("HUBAO_WEBHOOK_PORT") or "",
+            admin_ids=env.get("HUBAO_ADMIN_IDS") or "",
+            max_upload_mb=env.get("HUBAO_MAX_UPLOAD_MB") or "",
+            concurrency=env.get("HUBAO_TELEGRAM_CONCURRENCY") or "",
+        )
+
+
+def debug_enabled(env: Mapping[str, str] | None = None) -> bool:
+    """HUBAO_DEBUG=1: errors are raised with their traceback instead of a short message."""
+    env = os.environ if env is None else env
+    return env.get("HUBAO_DEBUG", "") not in {"", "0"}
 
 
 @dataclass(frozen=True)
@@ -60,24 +109,31 @@ class Settings:
     secret_key: str | None = None
     """HUBAO_SECRET_KEY: keys the ID hashes and seals draft rosters. Processes sharing a
     database must share it; None means a key file kept in ``data_dir``."""
+    telegram: TelegramEnv = field(default_factory=TelegramEnv)
+    """The Telegram bot's values (HUBAO_TELEGRAM_*, HUBAO_WEBHOOK_*, HUBAO_ADMIN_IDS...)."""
+    debug: bool = False
+    """HUBAO_DEBUG: see :func:`debug_enabled`."""
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
-        env = dict(os.environ) if env is None else env
-        default = Path.home() / ".local" / "share" / "hubao"
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
         today = None
         if raw := env.get("HUBAO_TODAY"):
-            from bot.terminal import BadDate, parse_date  # the terminal imports this module
+            from bot.console import BadDate, parse_date
 
             try:
                 today = parse_date(raw, example="2023-07-10")
             except BadDate as exc:
-                raise SettingsError(f"HUBAO_TODAY={raw}：{exc.message}") from None
+                raise SettingsError(
+                    say("bot.settings.bad_today", raw=raw, reason=exc.message)
+                ) from None
         return cls(
-            data_dir=Path(env.get("HUBAO_DATA_DIR") or default),
+            data_dir=Path(env.get("HUBAO_DATA_DIR") or DEFAULT_DATA_DIR.expanduser()),
             db_url=env.get("HUBAO_DB_URL") or None,
             today=today,
             secret_key=(env.get("HUBAO_SECRET_KEY") or "").strip() or None,
+            telegram=TelegramEnv.from_env(env),
+            debug=debug_enabled(env),
         )
 
     def clock(self) -> dt.date:
@@ -90,7 +146,7 @@ class Settings:
         key would be lost. The SecretKeyError says what to do instead."""
         if self.secret_key is not None:
             if len(self.secret_key) < 16:
-                raise SettingsError("HUBAO_SECRET_KEY 太短了，请至少用 16 个字符的随机字符串。")
+                raise SettingsError(say("bot.settings.short_secret"))
             return self.secret_key.encode("utf-8")
         path = self.data_dir / KEY_FILE_NAME
         key = _read_key(path)
@@ -100,39 +156,33 @@ class Settings:
 
 
 def _bad_key(path: Path, what: str) -> SecretKeyError:
-    return SecretKeyError(
-        f"密钥文件 {path} {what}，无法启动。"
-        "如果还没有保存过任何参保数据，删掉这个文件再运行即可自动生成新密钥；"
-        "如果已有参保数据，请从备份恢复这个文件（换了密钥，已保存的参保草稿就打不开了）。"
-        "也可以用环境变量 HUBAO_SECRET_KEY 提供密钥。"
-    )
+    return SecretKeyError(say("bot.settings.bad_key", path=path, what=say(f"bot.settings.{what}")))
 
 
 def _read_key(path: Path) -> bytes | None:
     """The key in ``path``; None when there is no key file yet."""
     try:
         if not stat.S_ISREG(path.stat().st_mode):  # a folder, a device, a pipe: never read
-            raise _bad_key(path, "不是普通文件")
+            raise _bad_key(path, "key_not_file")
         with path.open("rb") as f:
             raw = f.read(_KEY_READ_LIMIT)  # what we write is 65 bytes
     except (FileNotFoundError, NotADirectoryError):  # no key yet (or no folder to hold one)
         return None
     except OSError as exc:
         raise SecretKeyError(
-            f"读不了密钥文件 {path}（{os_reason(exc)}）。"
-            "请检查这个文件和所在文件夹的权限：运行 hubao 的用户要能读它。"
+            say("bot.settings.key_unreadable", path=path, reason=os_reason(exc))
         ) from None
     text = raw.strip()
     if not text:
-        raise _bad_key(path, "是空的（可能上次创建时中断了）")
+        raise _bad_key(path, "key_empty")
     try:
         decoded = text.decode("ascii")
     except UnicodeDecodeError:
-        raise _bad_key(path, "的内容不是 hubao 写的密钥") from None
+        raise _bad_key(path, "key_foreign") from None
     if not _KEY_TEXT.fullmatch(decoded):
         if len(decoded) < KEY_BYTES * 2 and all(c in "0123456789abcdefABCDEF" for c in decoded):
-            raise _bad_key(path, "不完整（可能上次写入时中断了）")
-        raise _bad_key(path, "的内容不是 hubao 写的密钥")
+            raise _bad_key(path, "key_incomplete")
+        raise _bad_key(path, "key_foreign")
     return bytes.fromhex(decoded)
 
 
@@ -149,8 +199,7 @@ def _create_key(path: Path) -> bytes:
         fd, temp_name = tempfile.mkstemp(prefix=f".{KEY_FILE_NAME}.", suffix=".tmp", dir=folder)
     except OSError as exc:
         raise SecretKeyError(
-            f"无法在 {folder} 里创建密钥文件（{os_reason(exc)}）。"
-            "请检查 HUBAO_DATA_DIR 指向的文件夹是否可写，或用 HUBAO_SECRET_KEY 提供密钥。"
+            say("bot.settings.key_not_created", folder=folder, reason=os_reason(exc))
         ) from None
     temp = Path(temp_name)
     try:
@@ -168,7 +217,7 @@ def _create_key(path: Path) -> bytes:
             # Another process made the key first: use theirs.
             existing = _read_key(path)
             if existing is None:  # it vanished again meanwhile: an operator at work
-                raise _bad_key(path, "刚被创建又被删掉了") from None
+                raise _bad_key(path, "key_vanished") from None
             return existing
         except OSError:
             # A file system without hard links: replace only while there is still no key.
@@ -180,8 +229,7 @@ def _create_key(path: Path) -> bytes:
         _sync_folder(folder)
     except OSError as exc:
         raise SecretKeyError(
-            f"无法写入密钥文件 {path}（{os_reason(exc)}）。"
-            "请检查磁盘空间和文件夹权限，或用 HUBAO_SECRET_KEY 提供密钥。"
+            say("bot.settings.key_not_written", path=path, reason=os_reason(exc))
         ) from None
     finally:
         temp.unlink(missing_ok=True)

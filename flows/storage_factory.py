@@ -1,8 +1,8 @@
-"""Opens the storage a database URL names: the composition root's one way in."""
+"""Opens the storage a database URL names: the composition root's one way in. It reads no
+environment: the URL and the data folder come from the caller (``bot.settings.Settings``)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from sqlalchemy.engine import URL
@@ -13,14 +13,13 @@ from flows.storage_sql import SqlStorage, private_dir
 DB_FILE_NAME = "hubao.sqlite3"
 
 
-def default_data_dir() -> Path:
-    """``$HUBAO_DATA_DIR``, or ``~/.local/share/hubao``."""
-    return Path(os.environ.get("HUBAO_DATA_DIR") or "~/.local/share/hubao").expanduser()
+DEFAULT_DATA_DIR = Path("~/.local/share/hubao")
+"""hubao's data folder when none is configured."""
 
 
 async def open_storage(url: str | None, data_dir: Path | None = None) -> Storage:
     """``None`` or "" -> the SQLite file ``hubao.sqlite3`` in ``data_dir`` (default
-    :func:`default_data_dir`); "memory" -> :class:`MemoryStorage`; otherwise a SQLite or
+    :data:`DEFAULT_DATA_DIR`); "memory" -> :class:`MemoryStorage`; otherwise a SQLite or
     PostgreSQL URL. SQL storage comes back migrated to the newest schema.
 
     The data folder is hubao's own: created, or tightened, to be opened by its owner only
@@ -31,7 +30,7 @@ async def open_storage(url: str | None, data_dir: Path | None = None) -> Storage
     if url and url.strip():
         target = url.strip()
     else:
-        folder = (data_dir or default_data_dir()).expanduser()
+        folder = (data_dir or DEFAULT_DATA_DIR).expanduser()
         private_dir(folder, tighten=True)
         path = folder / DB_FILE_NAME
         # URL.create, not string formatting: a path may hold '?' or '#'.

@@ -18,6 +18,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from bot.settings import Settings
 from flows.storage import ConversationKey, PersonClaim, Storage, id_hash
 from flows.storage_factory import open_storage
 from flows.storage_sql import (
@@ -499,7 +500,7 @@ async def test_no_url_means_the_sqlite_file_in_the_data_dir(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HUBAO_DATA_DIR", str(tmp_path / "hubao-data"))
-    storage = await open_storage(None)
+    storage = await open_storage(None, Settings.from_env().data_dir)
     try:
         await take_turn(storage, key(), "m1")
     finally:

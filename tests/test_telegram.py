@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 from fake_bot_api import TOKEN, FakeBotApi, post_update
 
-from bot.telegram_cli import bot_factory
-from bot.telegram_common import COMMANDS, TEXTS, ChannelStartError, TelegramBot, TelegramConfig
+from bot.telegram.channel import command_menu
+from bot.telegram.cli import bot_factory
+from bot.telegram.config import ChannelStartError, TelegramConfig
+from bot.telegram.webhook import TelegramBot
 from flows.engine import FlowEntry
 from flows.messages import Choice, Incoming, OutgoingFile, Reply
 from flows.storage import ConversationKey, MemoryStorage, Storage
@@ -88,7 +90,9 @@ async def reference(steps: Sequence[Turn]) -> list[list[str]]:
     turns = []
     for kind, value in steps:
         message = Incoming(k, text=value) if kind == "say" else Incoming(k, button=value)
-        turns.append([r.text.strip() or TEXTS["choose"] for r in await eng.handle(message)])
+        turns.append(
+            [r.text.strip() or say("bot.telegram.choose") for r in await eng.handle(message)]
+        )
     return turns
 
 
@@ -142,7 +146,7 @@ async def test_start_shows_the_menu_as_buttons_and_commands_are_registered(libra
         ]
         assert api.sent(1)[0].params["parse_mode"] == "HTML"
         (commands,) = [c.params["commands"] for c in api.called("setMyCommands")]
-        assert [(c["command"], c["description"]) for c in commands] == list(COMMANDS)
+        assert [(c["command"], c["description"]) for c in commands] == list(command_menu())
 
 
 @pytest.mark.parametrize("library", LIBRARIES)
@@ -281,7 +285,7 @@ async def test_a_photo_gets_a_hint_to_send_the_roster_as_a_file(library):
     async with running(library) as (api, _):
         photo = [{"file_id": "p1", "file_unique_id": "up1", "width": 90, "height": 90}]
         api.push(api.message_update(1, "", photo=photo))
-        assert await api.wait_for_texts(1, 1) == [TEXTS["photo"]]
+        assert await api.wait_for_texts(1, 1) == [say("bot.telegram.photo")]
 
 
 @pytest.mark.parametrize("library", LIBRARIES)

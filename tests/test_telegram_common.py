@@ -8,32 +8,30 @@ from collections.abc import Sequence
 
 import pytest
 
-from bot import telegram_cli
+from bot import cli
 from bot.settings import SettingsError
-from bot.telegram_common import (
-    TEXTS,
+from bot.telegram import cli as telegram_cli
+from bot.telegram.api import (
     BotApi,
-    ChatSequencer,
     DocumentOut,
-    DocumentRef,
     FileTooLarge,
     FloodWait,
     MalformedUpdate,
     MaybeDelivered,
-    ProgressMessage,
-    RecentIds,
-    TelegramConfig,
-    TelegramEvent,
     TextOut,
-    admin_command,
-    command_text,
-    html_chunks,
-    incoming_from_callback,
-    parse_admin_ids,
     read_capped,
-    render,
     with_flood_control,
 )
+from bot.telegram.channel import ChatSequencer, ProgressMessage, RecentIds
+from bot.telegram.config import TelegramConfig, parse_admin_ids
+from bot.telegram.events import (
+    DocumentRef,
+    TelegramEvent,
+    command_text,
+    incoming_from_callback,
+)
+from bot.telegram.render import html_chunks, render
+from bot.telegram.reports import admin_command
 from flows.messages import Choice, OutgoingFile, Reply
 from flows.storage import ConversationKey
 from rules.catalog import say
@@ -96,7 +94,7 @@ def test_buttons_without_text_get_a_short_prompt_and_files_follow_their_text():
         [Reply("", (Choice("主菜单", "cmd:start"),)), Reply("检查完成", files=(file,))]
     )
     assert [type(m) for m in messages] == [TextOut, TextOut, DocumentOut]
-    assert isinstance(messages[0], TextOut) and messages[0].html == TEXTS["choose"]
+    assert isinstance(messages[0], TextOut) and messages[0].html == say("bot.telegram.choose")
     assert messages[2] == DocumentOut("批注名单.xlsx", b"PK", "共 3 处问题 &lt;请修改&gt;")
 
 
@@ -387,7 +385,7 @@ async def test_progress_edits_one_message_and_skips_edits_that_come_too_soon():
 
 def test_hubao_telegram_without_a_token_exits_2_with_a_chinese_message(monkeypatch, capsys):
     monkeypatch.delenv("HUBAO_TELEGRAM_TOKEN", raising=False)
-    assert telegram_cli.main(["telegram", "--library", "aiogram"]) == 2
+    assert cli.main(["telegram", "--library", "aiogram"]) == 2
     assert "没有设置 HUBAO_TELEGRAM_TOKEN" in capsys.readouterr().err
 
 

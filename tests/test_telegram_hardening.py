@@ -16,14 +16,9 @@ import pytest
 from fake_bot_api import FakeBotApi, post_body, post_update
 from test_telegram import LIBRARIES, SECRET, WEBHOOK, running, settle
 
-from bot.telegram_common import (
-    DOWNLOAD_CHUNK,
-    TEXTS,
-    FileTooLarge,
-    TelegramBot,
-    incoming_from_callback,
-    valid_text,
-)
+from bot.telegram.api import DOWNLOAD_CHUNK, FileTooLarge
+from bot.telegram.events import incoming_from_callback, valid_text
+from bot.telegram.webhook import TelegramBot
 from flows.messages import Incoming
 from flows.storage import ConversationKey, MemoryStorage, Storage
 from flows.storage_factory import open_storage
@@ -45,7 +40,7 @@ async def engine_says(text: str | None = None, button: str | None = None) -> lis
     """What a fresh conversation's engine answers to one message."""
     key = ConversationKey("telegram", "1", "1")
     replies = await engine(MemoryStorage()).handle(Incoming(key, text=text or "", button=button))
-    return [r.text.strip() or TEXTS["choose"] for r in replies]
+    return [r.text.strip() or say("bot.telegram.choose") for r in replies]
 
 
 # --- malformed webhook requests --------------------------------------------------------------
@@ -190,7 +185,7 @@ async def test_a_file_within_the_cap_without_a_declared_size_is_downloaded_whole
 async def test_a_file_telegram_keeps_from_bots_gets_the_cap_said(library):
     async with running(library) as (api, _):
         api.document(1, "名单.xlsx", b"x" * (21 * MB), declared=False)  # over 20 MB
-        assert await api.wait_for_texts(1, 1) == [TEXTS["over_cap"].format(limit=10)]
+        assert await api.wait_for_texts(1, 1) == [say("bot.telegram.over_cap", limit=10)]
         assert api.transfers == []
 
 
@@ -232,7 +227,7 @@ async def test_lone_surrogates_in_polled_updates_never_reach_the_engine(library,
         assert await settle(api, 3) == [say("file_outside_flow")]
         assert await settle(api, 4) == await engine_says(button="v:\ufffd\ufffd")
         for chat in (1, 2, 3, 4):
-            assert TEXTS["internal_error"] not in api.texts(chat)
+            assert say("bot.telegram.internal_error") not in api.texts(chat)
 
 
 @pytest.mark.parametrize("library", LIBRARIES)
@@ -259,7 +254,7 @@ async def test_forged_button_data_reaches_the_engine_and_the_press_is_answered(l
         key = ConversationKey("telegram", "1", "1")
         expected = incoming_from_callback(key, "u1", valid_text(data))
         assert texts == await engine_says(expected.text, expected.button)
-        assert TEXTS["internal_error"] not in texts
+        assert say("bot.telegram.internal_error") not in texts
         assert len(api.called("answerCallbackQuery")) == 1
 
 

@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 from fake_bot_api import TOKEN, FakeBotApi, post_update
 
-from bot.telegram_common import TEXTS
 from flows.messages import Incoming
 from flows.storage import ConversationKey, MemoryStorage
+from rules.catalog import say
 
 pytest.importorskip(
     "flows.storage_factory", reason="needs the SQL storage (flows.storage_factory) to share"
@@ -52,7 +52,7 @@ async def reference(script: Script) -> list[str]:
     texts: list[str] = []
     for kind, value in script:
         message = Incoming(key, text=value) if kind == "say" else Incoming(key, button=value)
-        texts += [r.text.strip() or TEXTS["choose"] for r in await eng.handle(message)]
+        texts += [r.text.strip() or say("bot.telegram.choose") for r in await eng.handle(message)]
     return texts
 
 
@@ -106,7 +106,7 @@ async def bot_process(
     }
     with log.open("wb") as out:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.telegram_cli", "telegram", "--library", library,
+            sys.executable, "-m", "bot.cli", "telegram", "--library", library,
             env=env, stdout=out, stderr=out,
         )  # fmt: skip
         try:

@@ -2,7 +2,7 @@
 
 PTB's Application receives the updates (its Updater for long polling; in webhook mode our
 ``WebhookServer`` hands them to ``Application.process_update``) and its handlers pass them to
-the shared channel in ``bot.telegram_common``, which does the rest. The Application runs
+the shared channel in ``bot.telegram``, which does the rest. The Application runs
 updates one at a time, and the handlers only queue the turn, so arrival order is kept; the
 channel runs turns of different chats concurrently.
 """
@@ -35,36 +35,29 @@ from telegram.ext import (
     filters,
 )
 
-from bot.telegram_common import (
+from bot.telegram.api import (
     ALLOWED_UPDATES,
     DOWNLOAD_CHUNK,
-    USER_MEDIA,
     ApiFailure,
     BotApi,
     DocumentOut,
-    DocumentRef,
     FileTooLarge,
     FloodWait,
     Keyboard,
     MalformedUpdate,
     MaybeDelivered,
-    TelegramBot,
-    TelegramChannel,
-    TelegramConfig,
-    TelegramEvent,
     TextOut,
-    WebhookServer,
     read_capped,
-    start_error,
 )
+from bot.telegram.channel import TelegramChannel
+from bot.telegram.config import TelegramConfig, start_error
+from bot.telegram.events import TelegramEvent, callback_event, message_event
+from bot.telegram.webhook import TelegramBot, WebhookServer
 from flows.engine import Engine
 from flows.storage import Storage
 
 log = logging.getLogger("hubao.telegram")
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-# PTB's documented opt-in to v23 behaviour: durations such as RetryAfter.retry_after come as
-# timedelta (handled below) instead of an int with a deprecation warning on every 429.
-os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 
 @contextmanager
@@ -172,50 +165,22 @@ class PtbApi(BotApi):
 
 
 def event_of(update: Update) -> TelegramEvent | None:
-    """The channel's view of a PTB update; None for updates hubao does not answer.
-
-    PTB does not check what Telegram sent: a missing chat or a field of the wrong type
-    raises MalformedUpdate (here or in TelegramEvent).
-    """
+    """The channel's view of a PTB update; None for updates hubao does not answer."""
     if (query := update.callback_query) is not None:
-        if query.message is None:  # a button under an inline-mode message: no chat to answer
-            return None
-        if query.message.chat is None or query.from_user is None:
-            raise MalformedUpdate("callback_query without chat or sender")
-        return TelegramEvent(
-            update.update_id,
-            query.message.chat.id,
-            query.from_user.id,
-            callback_id=query.id,
-            callback_data=query.data,
-        )
-    message = update.message
-    if message is None or message.from_user is None:
-        return None
-    if message.chat is None:
-        raise MalformedUpdate("message without chat")
-    document = None
-    if (doc := message.document) is not None:
-        document = DocumentRef(doc.file_id, doc.file_name or "名单.xlsx", doc.file_size)
-    media = None
-    if not message.text and document is None:
-        if message.photo:
-            media = "photo"
-        elif any(getattr(message, name, None) for name in USER_MEDIA):
-            media = "other"
-        else:
-            return None  # a service message (someone joined a group, a pinned message...)
-    return TelegramEvent(
-        update.update_id,
-        message.chat.id,
-        message.from_user.id,
-        text=message.text or "",
-        document=document,
-        media=media,
-    )
+        return callback_event(update.update_id, query)
+    return message_event(update.update_id, update.message)
+
+
+def use_timedelta_durations() -> None:
+    """PTB's documented opt-in to v23 behaviour (an environment variable PTB reads when a
+    duration is read): durations such as RetryAfter.retry_after come as timedelta (handled
+    in ``_translated``) instead of an int with a deprecation warning on every 429. Set when
+    a bot is built, not on import."""
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 
 def build_application(config: TelegramConfig) -> Application:  # type: ignore[type-arg]
+    use_timedelta_durations()
     builder = ApplicationBuilder().token(config.token)
     if config.api_base:
         builder = builder.base_url(f"{config.api_base}/bot")
@@ -272,26 +237,21 @@ class PtbBot(TelegramBot):
         except InvalidToken:
             raise start_error("rejected_token") from None
         except NetworkError:
-            base = self.config.api_base or "api.telegram.org"
-            raise start_error("unreachable", base=base) from None
+            raise start_error("unreachable", base=self.config.api_server) from None
         await self.channel.register_commands()
         await self.application.start()
         if self.webhook is not None:
-            await self.webhook.start()
-            try:
-                with _translated():
-                    await self.application.bot.set_webhook(
-                        str(self.config.webhook_url),
-                        secret_token=self.config.webhook_secret,
-                        allowed_updates=list(ALLOWED_UPDATES),
-                    )
-            except ApiFailure as exc:
-                await self.stop()
-                raise start_error("webhook_refused", reason=exc) from None
+            await self.start_webhook()
         else:
             assert self.application.updater is not None
             await self.application.updater.start_polling(
                 allowed_updates=list(ALLOWED_UPDATES), timeout=self.config.poll_timeout
+            )
+
+    async def set_webhook(self, url: str, secret: str | None, updates: list[str]) -> None:
+        with _translated():
+            await self.application.bot.set_webhook(
+                url, secret_token=secret, allowed_updates=updates
             )
 
     async def stop(self) -> None:

@@ -1,8 +1,8 @@
 """The Telegram channel on aiogram 3 (for deployments that prefer its MIT licence).
 
-Same behaviour as ``telegram_ptb``: the Dispatcher receives the updates (its long polling,
+Same behaviour as ``ptb_bot``: the Dispatcher receives the updates (its long polling,
 one update at a time; in webhook mode our ``WebhookServer`` feeds it) and its handlers pass
-them to the shared channel in ``bot.telegram_common``. aiogram's own webhook handler is not
+them to the shared channel in ``bot.telegram``. aiogram's own webhook handler is not
 used: it answers a wrong secret with 401 (Telegram's convention is 403) and answers before
 the turn is done, which would lose a chat's order across processes.
 """
@@ -37,28 +37,11 @@ from aiogram.types import (
     Update,
 )
 
-from bot.telegram_common import (
-    ALLOWED_UPDATES,
-    DOWNLOAD_CHUNK,
-    USER_MEDIA,
-    ApiFailure,
-    BotApi,
-    DocumentOut,
-    DocumentRef,
-    FileTooLarge,
-    FloodWait,
-    Keyboard,
-    MalformedUpdate,
-    MaybeDelivered,
-    TelegramBot,
-    TelegramChannel,
-    TelegramConfig,
-    TelegramEvent,
-    TextOut,
-    WebhookServer,
-    read_capped,
-    start_error,
-)
+from bot.telegram import api as port
+from bot.telegram.channel import TelegramChannel
+from bot.telegram.config import TelegramConfig, start_error
+from bot.telegram.events import TelegramEvent, callback_event, message_event
+from bot.telegram.webhook import TelegramBot, WebhookServer
 from flows.engine import Engine
 from flows.storage import Storage
 
@@ -72,21 +55,21 @@ async def _translated() -> AsyncIterator[None]:
     try:
         yield
     except TelegramRetryAfter as exc:
-        raise FloodWait(float(exc.retry_after)) from exc
+        raise port.FloodWait(float(exc.retry_after)) from exc
     except TelegramNetworkError as exc:
-        raise MaybeDelivered(str(exc)) from exc
+        raise port.MaybeDelivered(str(exc)) from exc
     except TelegramAPIError as exc:
         if "too big" in str(exc).lower():
-            raise FileTooLarge(None) from exc
-        raise ApiFailure(str(exc)) from exc
+            raise port.FileTooLarge(None) from exc
+        raise port.ApiFailure(str(exc)) from exc
     # File downloads. Not the exception's text: it may hold the URL, which holds the token.
     except aiohttp.ClientResponseError as exc:
-        raise ApiFailure(f"file download answered HTTP {exc.status}") from exc
+        raise port.ApiFailure(f"file download answered HTTP {exc.status}") from exc
     except (aiohttp.ClientError, TimeoutError) as exc:
-        raise ApiFailure(f"file download failed: {type(exc).__name__}") from exc
+        raise port.ApiFailure(f"file download failed: {type(exc).__name__}") from exc
 
 
-def _markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:
+def _markup(keyboard: port.Keyboard) -> InlineKeyboardMarkup | None:
     if not keyboard:
         return None
     rows = [
@@ -95,11 +78,11 @@ def _markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-class AiogramApi(BotApi):
+class AiogramApi(port.BotApi):
     def __init__(self, bot: Bot) -> None:
         self._bot = bot
 
-    async def send_text(self, chat_id: int, text: TextOut) -> int:
+    async def send_text(self, chat_id: int, text: port.TextOut) -> int:
         async with _translated():
             message = await self._bot.send_message(
                 chat_id,
@@ -120,7 +103,7 @@ class AiogramApi(BotApi):
                 link_preview_options=_NO_PREVIEW,
             )
 
-    async def send_document(self, chat_id: int, document: DocumentOut) -> None:
+    async def send_document(self, chat_id: int, document: port.DocumentOut) -> None:
         async with _translated():
             await self._bot.send_document(
                 chat_id,
@@ -141,55 +124,19 @@ class AiogramApi(BotApi):
         async with _translated():
             file = await self._bot.get_file(file_id)
         if file.file_size is not None and file.file_size > limit:
-            raise FileTooLarge(file.file_size)
+            raise port.FileTooLarge(file.file_size)
         if not file.file_path:
-            raise ApiFailure("getFile returned no file_path")
+            raise port.ApiFailure("getFile returned no file_path")
         url = self._bot.session.api.file_url(self._bot.token, file.file_path)
         async with _translated():
-            chunks = self._bot.session.stream_content(url, chunk_size=DOWNLOAD_CHUNK)
-            return await read_capped(chunks, limit)
+            chunks = self._bot.session.stream_content(url, chunk_size=port.DOWNLOAD_CHUNK)
+            return await port.read_capped(chunks, limit)
 
     async def set_commands(self, commands: Sequence[tuple[str, str]]) -> None:
         async with _translated():
             await self._bot.set_my_commands(
                 [BotCommand(command=c, description=d) for c, d in commands]
             )
-
-
-def event_of_message(update_id: int, message: Message) -> TelegramEvent | None:
-    if message.from_user is None:
-        return None
-    document = None
-    if (doc := message.document) is not None:
-        document = DocumentRef(doc.file_id, doc.file_name or "名单.xlsx", doc.file_size)
-    media = None
-    if not message.text and document is None:
-        if message.photo:
-            media = "photo"
-        elif any(getattr(message, name, None) for name in USER_MEDIA):
-            media = "other"
-        else:
-            return None  # a service message (someone joined a group, a pinned message...)
-    return TelegramEvent(
-        update_id,
-        message.chat.id,
-        message.from_user.id,
-        text=message.text or "",
-        document=document,
-        media=media,
-    )
-
-
-def event_of_callback(update_id: int, query: CallbackQuery) -> TelegramEvent | None:
-    if query.message is None:  # a button under an inline-mode message: no chat to answer
-        return None
-    return TelegramEvent(
-        update_id,
-        query.message.chat.id,
-        query.from_user.id,
-        callback_id=query.id,
-        callback_data=query.data,
-    )
 
 
 def build_bot(config: TelegramConfig) -> Bot:
@@ -216,19 +163,19 @@ class AiogramBot(TelegramBot):
 
     async def _on_message(self, message: Message, event_update: Update) -> None:
         update_id = event_update.update_id
-        self._accept(update_id, lambda: event_of_message(update_id, message))
+        self._accept(update_id, lambda: message_event(update_id, message))
 
     async def _on_callback(self, query: CallbackQuery, event_update: Update) -> None:
         if query.message is None:
             self.channel.acknowledge(query.id)  # no chat to answer in: stop the spinner
             return
         update_id = event_update.update_id
-        self._accept(update_id, lambda: event_of_callback(update_id, query))
+        self._accept(update_id, lambda: callback_event(update_id, query))
 
     def _accept(self, update_id: int, event_of: Callable[[], TelegramEvent | None]) -> None:
         try:
             event = event_of()
-        except MalformedUpdate as exc:
+        except port.MalformedUpdate as exc:
             log.warning("update %d dropped: %s", update_id, exc)
             return
         if event is not None:
@@ -247,21 +194,10 @@ class AiogramBot(TelegramBot):
             raise start_error("rejected_token") from None
         except TelegramAPIError:
             await self.bot.session.close()
-            base = self.config.api_base or "api.telegram.org"
-            raise start_error("unreachable", base=base) from None
+            raise start_error("unreachable", base=self.config.api_server) from None
         await self.channel.register_commands()
         if self.webhook is not None:
-            await self.webhook.start()
-            try:
-                async with _translated():
-                    await self.bot.set_webhook(
-                        str(self.config.webhook_url),
-                        secret_token=self.config.webhook_secret,
-                        allowed_updates=list(ALLOWED_UPDATES),
-                    )
-            except ApiFailure as exc:
-                await self.stop()
-                raise start_error("webhook_refused", reason=exc) from None
+            await self.start_webhook()
             return
         async with _translated():  # getUpdates is refused while a webhook is set
             await self.bot.delete_webhook()
@@ -271,10 +207,14 @@ class AiogramBot(TelegramBot):
                 handle_as_tasks=False,  # one at a time: the handlers only queue turns
                 handle_signals=False,
                 close_bot_session=False,
-                allowed_updates=list(ALLOWED_UPDATES),
+                allowed_updates=list(port.ALLOWED_UPDATES),
                 polling_timeout=self.config.poll_timeout,
             )
         )
+
+    async def set_webhook(self, url: str, secret: str | None, updates: list[str]) -> None:
+        async with _translated():
+            await self.bot.set_webhook(url, secret_token=secret, allowed_updates=updates)
 
     async def stop(self) -> None:
         if self._polling is not None:
