@@ -133,7 +133,7 @@ async def keep_in_draft(bot: Engine, storage: MemoryStorage, who: ConversationKe
                         name: str, data: bytes) -> str:  # fmt: skip
     """What the engine's hook does with a file the pending step does not take."""
     async with storage.turn(who, None) as turn:
-        ctx = FlowContext(turn.state.slots, bot.today(), turn, vault=bot.vault)
+        ctx = FlowContext(turn.state.slots, bot.today(), vault=bot.vault)
         return joined(keep_early_roster(name, data, ctx))
 
 

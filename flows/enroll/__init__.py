@@ -59,7 +59,7 @@ def _shares(ctx: FlowContext) -> dict[str, Any]:
 def _discard(ctx: FlowContext) -> None:
     """A deleted draft's people are free for other units' drafts again."""
     if YEAR in ctx.slots:
-        ctx.turn.claims = (ctx.slots[YEAR], str(ctx.slots.get(UNIT, "")), ())
+        ctx.claim((ctx.slots[YEAR], str(ctx.slots.get(UNIT, "")), ()))
 
 
 ENROLL = Flow(

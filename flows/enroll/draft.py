@@ -197,7 +197,7 @@ def names_of(ctx: FlowContext) -> dict[int, str]:
 def claim_ids(ctx: FlowContext) -> None:
     """This draft's people claim their IDs for the year (one enrollment per ID per year)."""
     claims = tuple(PersonClaim(p["hash"], p["masked"]) for p in people_of(ctx))
-    ctx.turn.claims = (ctx.slots[YEAR], ctx.slots[UNIT], claims)
+    ctx.claim((ctx.slots[YEAR], ctx.slots[UNIT], claims))
 
 
 def working_day(start: dt.date, days: int) -> str | None:

@@ -60,7 +60,7 @@ from flows.extract import (
     extract_yes_no,
     normalize_text,
 )
-from flows.flow import FlowContext, Invalid, Step
+from flows.flow import FlowContext, Go, Invalid, Step
 from flows.messages import Choice, OutgoingFile, Reply
 from rules.catalog import say
 from rules.fmt import cn_date
@@ -90,7 +90,6 @@ def _wants_template(text: str) -> bool:
 
 def _roster(text: str, ctx: FlowContext) -> str | None:
     if ctx.files:
-        ctx.scratch["upload"] = next(iter(ctx.files.items()))
         return "uploaded"
     return "template" if _wants_template(normalize_text(text)) else None
 
@@ -104,10 +103,21 @@ def _ask_roster(ctx: FlowContext) -> Reply:
     return Reply(text, (Choice(say("enroll_template_button"), "v:模板"),))
 
 
-def _after_roster(ctx: FlowContext) -> str:
-    if ctx.slots[ROSTER] == "template":
-        return "send_template"
-    return "check_roster" if "upload" in ctx.scratch else FIX
+def _answered(slot: str, value: str) -> Callable[[FlowContext], bool]:
+    def holds(ctx: FlowContext) -> bool:
+        return bool(ctx.slots.get(slot) == value)
+
+    return holds
+
+
+def _uploaded(ctx: FlowContext) -> bool:
+    """The message brought a file: the roster to check."""
+    return bool(ctx.files)
+
+
+def _roster_checked(ctx: FlowContext) -> bool:
+    """A roster was checked (now, or before and kept when the new one could not be read)."""
+    return ROSTER in ctx.slots
 
 
 def _template_sent(ctx: FlowContext) -> list[Reply]:
@@ -217,7 +227,13 @@ def _check_upload(
 
 
 async def _check_roster(ctx: FlowContext) -> list[Reply]:
-    name, data = ctx.scratch.pop("upload")
+    name, data = next(iter(ctx.files.items()))
+    return await _check(ctx, name, data)
+
+
+async def _check(ctx: FlowContext, name: str, data: bytes) -> list[Reply]:
+    """Check the roster ``name``; the roster question is asked again (``ROSTER`` left
+    unanswered) when it cannot be read and no roster checked before is kept."""
     ctx.slots.pop(ROSTER, None)
     ctx.slots.pop(FIX, None)
     ctx.slots.pop(EARLY, None)  # a roster sent now replaces one sent before its step
@@ -238,12 +254,11 @@ async def _check_roster(ctx: FlowContext) -> list[Reply]:
             kept = say("enroll_previous_kept", file=ctx.slots[FILE])
             offer = (Choice(say("enroll_template_button"), "v:模板"),) if template else ()
             return [Reply(f"{message}\n{kept}", offer)]
-        ctx.scratch["retry"] = True  # the roster question comes next, with the button
-        return [Reply(message)]
+        return [Reply(message)]  # the roster question comes next, with the button
     for slot in (LAST_YEAR, SI_PAYERS, ATTACHMENTS):
         ctx.slots.pop(slot, None)  # a new roster: its counts and checks are asked again
     hashes = upload.hashes
-    found = await ctx.turn.find_conflicts(ctx.slots[YEAR], list(hashes.values()))
+    found = await ctx.find_conflicts(ctx.slots[YEAR], list(hashes.values()))
     # Another unit's draft holding the same number is worth a warning, never a block: a
     # draft is no enrollment, and the platform's own duplicate check is final. Which unit
     # that is stays with that unit (never shown to or stored for this one); two handlers
@@ -332,10 +347,8 @@ async def _check_early(ctx: FlowContext) -> list[Reply]:
     """The roster step reached with a roster sent before it: that roster is checked now."""
     upload = _early_upload(ctx)
     if upload is None:
-        ctx.scratch["retry"] = True
-        return [Reply(say("enroll_early_lost"))]
-    ctx.scratch["upload"] = upload
-    return [Reply(say("enroll_early_checking")), *await _check_roster(ctx)]
+        return [Reply(say("enroll_early_lost"))]  # the roster question comes next
+    return [Reply(say("enroll_early_checking")), *await _check(ctx, *upload)]
 
 
 def _roster_read_text(ctx: FlowContext, check: RosterCheck) -> str:
@@ -369,10 +382,6 @@ def _roster_read_text(ctx: FlowContext, check: RosterCheck) -> str:
             more=max(0, len(elsewhere) - SHOWN_LINES),
         )
     return text
-
-
-def _after_check(ctx: FlowContext) -> str:
-    return ROSTER if ctx.scratch.pop("retry", False) else FIX
 
 
 def _problems(ctx: FlowContext) -> list[tuple[int, str]]:
@@ -475,7 +484,6 @@ def _rows_named(text: str, ctx: FlowContext) -> list[int] | None:
 
 def _fix(text: str, ctx: FlowContext) -> str | None:
     if ctx.files:
-        ctx.scratch["upload"] = next(iter(ctx.files.items()))
         return "uploaded"
     text = normalize_text(text)
     if wants_enrollment(text):
@@ -688,17 +696,6 @@ async def _fixed_in_chat(ctx: FlowContext) -> list[Reply]:
     return [Reply("\n".join(done))] if done else []
 
 
-def _after_fix(ctx: FlowContext) -> str:
-    value = ctx.slots.get(FIX)
-    if value == "uploaded":
-        return "check_roster"
-    if value == "changed":
-        return "fixed_in_chat"
-    if value == "template":
-        return "fix_template"
-    return SI_PAYERS if ctx.slots.get(CODE) == "no" else LAST_YEAR
-
-
 _UNKNOWN = re.compile(
     r"不.{0,2}清楚|不知道|不晓得|不记得|记不清|记不得|忘了|没印象|不确定|没数|查不到"
     r"|没参保|没有参保|没参加|没办过|没有办|第一年|第一次|头一回|头一次|首次|新单位|没有?$"
@@ -729,7 +726,7 @@ def _count(text: str, ctx: FlowContext) -> int | None:
 
 def prefill_counts(text: str, ctx: FlowContext) -> None:
     """ "去年10个，交社保的8个": last year's count and the social-insurance payers at once."""
-    if ctx.turn.state.step not in (LAST_YEAR, SI_PAYERS) or QUESTION.search(text):
+    if ctx.step not in (LAST_YEAR, SI_PAYERS) or QUESTION.search(text):
         return
     for clause in re.split(r"[,，。;；\s]+", normalize_text(text)):
         slot = LAST_YEAR if "去年" in clause else SI_PAYERS if "社保" in clause else None
@@ -765,9 +762,9 @@ def _unit_check_args(ctx: FlowContext) -> dict[str, Any]:
     }
 
 
-def _after_last_year(ctx: FlowContext) -> str:
-    unit = check_unit(enrolling(ctx), **_unit_check_args(ctx))
-    return "unit_check" if unit.ratio_required is False else SI_PAYERS
+def _ratio_settled(ctx: FlowContext) -> bool:
+    """Last year's count leaves no ratio to check: the payers are not asked."""
+    return check_unit(enrolling(ctx), **_unit_check_args(ctx)).ratio_required is False
 
 
 def _ask_count(key: str) -> Callable[[FlowContext], Reply]:
@@ -784,27 +781,32 @@ async def _unit_check(ctx: FlowContext) -> list[Reply]:
     return [Reply(text)]
 
 
-def _after_unit_check(ctx: FlowContext) -> str:
-    return "plans_review" if fixed_plans_of(ctx) else PLAN_SLOTS["A"]
+def _plans_fixed(ctx: FlowContext) -> bool:
+    return bool(fixed_plans_of(ctx))
 
+
+_AFTER_CHECK = (Go(FIX, when=_roster_checked), Go(ROSTER))
 
 STEPS = (
     Step(ROSTER, prompt=_ask_roster, extract=_roster, accepts_files=True, prepare=_prepare_upload,
-         transitions=("send_template", "check_roster", FIX), route=_after_roster),
+         transitions=(Go("send_template", when=_answered(ROSTER, "template")),
+                      Go("check_roster", when=_uploaded), Go(FIX))),
     Step("send_template", act=_send_template, transitions=(ROSTER,)),
-    Step("check_roster", act=_check_roster, route=_after_check, transitions=(ROSTER, FIX)),
-    Step(EARLY_STEP, act=_check_early, route=_after_check, transitions=(ROSTER, FIX)),
+    Step("check_roster", act=_check_roster, transitions=_AFTER_CHECK),
+    Step(EARLY_STEP, act=_check_early, transitions=_AFTER_CHECK),
     Step(FIX, prompt=_ask_fix, extract=_fix, accepts_files=True, prepare=_prepare_upload,
-         route=_after_fix,
-         transitions=("check_roster", "fixed_in_chat", "fix_template", LAST_YEAR, SI_PAYERS)),
+         transitions=(Go("check_roster", when=_answered(FIX, "uploaded")),
+                      Go("fixed_in_chat", when=_answered(FIX, "changed")),
+                      Go("fix_template", when=_answered(FIX, "template")),
+                      Go(SI_PAYERS, when=_answered(CODE, "no")), Go(LAST_YEAR))),
     Step("fixed_in_chat", act=_fixed_in_chat, transitions=(FIX,)),
     Step("fix_template", act=_send_template_to_fix, transitions=(FIX,)),
     Step(LAST_YEAR, prompt=_ask_count("enroll_ask_last_year"), extract=_count,
-         route=_after_last_year, transitions=("unit_check", SI_PAYERS),
+         transitions=(Go("unit_check", when=_ratio_settled), Go(SI_PAYERS)),
          corrects=r"去年", show=_show_count("enroll_last_year_shown")),
     Step(SI_PAYERS, prompt=_ask_count("enroll_ask_si_payers"), extract=_count,
          transitions=("unit_check",), corrects=r"缴社保|交社保|社保人数|缴费人数|参保人数",
          show=_show_count("enroll_si_payers_shown")),
-    Step("unit_check", act=_unit_check, route=_after_unit_check, replay=True,
-         transitions=(PLAN_SLOTS["A"], "plans_review")),
+    Step("unit_check", act=_unit_check, replay=True,
+         transitions=(Go("plans_review", when=_plans_fixed), Go(PLAN_SLOTS["A"]))),
 )  # fmt: skip

@@ -38,7 +38,7 @@ from flows.extract import (
     normalize_text,
     policy_span,
 )
-from flows.flow import FlowContext, Invalid, Step, prefill_slots
+from flows.flow import FlowContext, Go, Invalid, Step, prefill_slots
 from flows.messages import Choice, Reply
 from flows.quote_text import refusal_text
 from rules.catalog import say
@@ -73,12 +73,6 @@ async def _intro(ctx: FlowContext) -> list[Reply]:
         end=cn_date(policy.coverage.end),
     )
     return [Reply(text)]
-
-
-def _after_intro(ctx: FlowContext) -> str:
-    if MODE not in ctx.slots:
-        return "closed"
-    return JOINED if mode_of(ctx) is Mode.INSTANT else SUBMIT
 
 
 def _joined(text: str, ctx: FlowContext) -> bool | None:
@@ -232,7 +226,7 @@ def _show_answer(step: str) -> Callable[[str, FlowContext], str]:
 
 def prefill_prerequisites(text: str, ctx: FlowContext) -> None:
     """ "账号编码都有，经办人也填了": each clause answers the prerequisite it names."""
-    if ctx.turn.state.step not in _TOPICS:
+    if ctx.step not in _TOPICS:
         return
     extractors = {ACCOUNT: _account, CODE: _code_answer, OPERATOR: _operator}
     for clause in re.split(r"[,，。;；\s]+", normalize_text(text)):
@@ -364,9 +358,31 @@ def _ask_wait(ctx: FlowContext) -> Reply:
     )
 
 
-def _roster_step(ctx: FlowContext) -> str:
-    """The roster step, or in its place the check of a roster sent before it."""
-    return EARLY_STEP if EARLY in ctx.slots else ROSTER
+def _closed(ctx: FlowContext) -> bool:
+    return MODE not in ctx.slots
+
+
+def _instant(ctx: FlowContext) -> bool:
+    return mode_of(ctx) is Mode.INSTANT
+
+
+def _joined_centralized(ctx: FlowContext) -> bool:
+    return bool(ctx.slots.get(JOINED))
+
+
+def _answered(slot: str, value: str) -> Callable[[FlowContext], bool]:
+    def holds(ctx: FlowContext) -> bool:
+        return bool(ctx.slots.get(slot) == value)
+
+    return holds
+
+
+def _early_kept(ctx: FlowContext) -> bool:
+    """A roster sent before the roster step waits in the draft: it is checked there."""
+    return EARLY in ctx.slots
+
+
+_TO_ROSTER = (Go(EARLY_STEP, when=_early_kept), Go(ROSTER))
 
 
 async def _paused(ctx: FlowContext) -> list[Reply]:
@@ -375,10 +391,11 @@ async def _paused(ctx: FlowContext) -> list[Reply]:
 
 
 STEPS = (
-    Step("intro", act=_intro, route=_after_intro, transitions=("closed", JOINED, SUBMIT)),
+    Step("intro", act=_intro,
+         transitions=(Go("closed", when=_closed), Go(JOINED, when=_instant), Go(SUBMIT))),
     Step("closed", end=True),
-    Step(JOINED, prompt=_ask_joined, extract=_joined, transitions=(FIXED, SUBMIT),
-         route=lambda ctx: FIXED if ctx.slots[JOINED] else SUBMIT,
+    Step(JOINED, prompt=_ask_joined, extract=_joined,
+         transitions=(Go(FIXED, when=_joined_centralized), Go(SUBMIT)),
          corrects=r"集中参保|集中|参加过|参加了|没参加|办过", show=_show_joined),
     Step(FIXED, prompt=lambda ctx: Reply(say("enroll_ask_fixed_plans")), extract=_fixed,
          transitions=(SUBMIT,)),
@@ -386,30 +403,27 @@ STEPS = (
          corrects=r"提交|交名单|日期|时间|起保|生效|号|日|月|周|星期|礼拜|天", show=_show_submit),
     # A unit that joined centralized enrollment this year has done the platform's
     # prerequisites already (handbook: 参加过集中参保的单位无需进行该操作).
-    Step("submit_set", act=_submit_set, replay=True, transitions=(ACCOUNT, UNIT),
-         route=lambda ctx: UNIT if ctx.slots.get(JOINED) else ACCOUNT),
-    Step(ACCOUNT, prompt=_ask_account, extract=_account, transitions=("account_help", CODE),
-         route=lambda ctx: CODE if ctx.slots[ACCOUNT] == "yes" else "account_help",
+    Step("submit_set", act=_submit_set, replay=True,
+         transitions=(Go(UNIT, when=_joined_centralized), Go(ACCOUNT))),
+    Step(ACCOUNT, prompt=_ask_account, extract=_account,
+         transitions=(Go(CODE, when=_answered(ACCOUNT, "yes")), Go("account_help")),
          corrects=_TOPICS[ACCOUNT], show=_show_answer("account")),
     Step("account_help", act=_account_help, transitions=(CODE,)),
-    Step(CODE, prompt=_ask_code, extract=_code_answer, transitions=("code_help", OPERATOR),
-         route=lambda ctx: OPERATOR if ctx.slots[CODE] == "yes" else "code_help",
+    Step(CODE, prompt=_ask_code, extract=_code_answer,
+         transitions=(Go(OPERATOR, when=_answered(CODE, "yes")), Go("code_help")),
          corrects=_TOPICS[CODE], show=_show_answer("code")),
     Step("code_help", act=_code_help, transitions=(OPERATOR,)),
     Step(OPERATOR, prompt=_ask_operator, extract=_operator,
-         transitions=("operator_help", UNIT),
-         route=lambda ctx: UNIT if ctx.slots[OPERATOR] == "yes" else "operator_help",
+         transitions=(Go(UNIT, when=_answered(OPERATOR, "yes")), Go("operator_help")),
          corrects=_TOPICS[OPERATOR], show=_show_answer("operator")),
     Step("operator_help", act=_operator_help, transitions=(UNIT,)),
     Step(UNIT, prompt=lambda ctx: Reply(say("enroll_ask_unit")), extract=_unit,
-         literal=_names_unit, transitions=(WAIT, ROSTER, EARLY_STEP),
+         literal=_names_unit, transitions=(Go(WAIT, when=_prerequisites_missing), *_TO_ROSTER),
          corrects=r"单位名称|单位名|公司名|名称|全称",
-         show=lambda value, ctx: say("enroll_unit_shown", unit=value),
-         route=lambda ctx: WAIT if _prerequisites_missing(ctx) else _roster_step(ctx)),
-    Step(WAIT, prompt=_ask_wait, extract=_wait, transitions=("paused", ROSTER, EARLY_STEP),
-         route=lambda ctx: "paused" if ctx.slots[WAIT] == "later" else _roster_step(ctx)),
-    Step("paused", act=_paused, pause=True, transitions=(ROSTER, EARLY_STEP),
-         route=_roster_step),
+         show=lambda value, ctx: say("enroll_unit_shown", unit=value)),
+    Step(WAIT, prompt=_ask_wait, extract=_wait,
+         transitions=(Go("paused", when=_answered(WAIT, "later")), *_TO_ROSTER)),
+    Step("paused", act=_paused, pause=True, transitions=_TO_ROSTER),
 )  # fmt: skip
 
 
@@ -419,7 +433,7 @@ _fill_fixed = prefill_slots({FIXED: _fixed})
 def prefill_fixed(text: str, ctx: FlowContext) -> None:
     """ "参加过，当时选的A0 B0 C0": the plans kept from centralized enrollment, said with the
     answer that the unit joined it."""
-    if ctx.turn.state.step in (JOINED, FIXED):
+    if ctx.step in (JOINED, FIXED):
         _fill_fixed(text, ctx)
 
 
@@ -431,7 +445,7 @@ def prefill_joined(text: str, ctx: FlowContext) -> None:
     """ "我要参保 没参加过集中的": whether the unit joined centralized enrollment, said with
     the request (instant enrollment only; in the window the question is not asked)."""
     said = normalize_text(text)
-    if ctx.turn.state.step != "intro" or "集中" not in said:
+    if ctx.step != "intro" or "集中" not in said:
         return
     try:
         if mode_of(ctx) is not Mode.INSTANT:
@@ -446,7 +460,7 @@ def prefill_joined(text: str, ctx: FlowContext) -> None:
 
 def prefill_submit(text: str, ctx: FlowContext) -> None:
     """ "打算6月25号交名单" in the request that starts the enrollment: the submission date."""
-    if ctx.turn.state.step not in ("intro", JOINED, FIXED) or SUBMIT in ctx.slots:
+    if ctx.step not in ("intro", JOINED, FIXED) or SUBMIT in ctx.slots:
         return
     try:
         coverage_period(ctx.today)
