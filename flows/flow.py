@@ -66,8 +66,6 @@ class FlowContext:
     """Seals personal data kept in the draft (None where no flow needs it)."""
     labels: Mapping[str, str] = field(default_factory=dict)
     """The menu labels of the flows, by name (a "查询参保状态" button after a result)."""
-    scratch: dict[str, Any] = field(default_factory=dict)
-    """This turn's working objects (an uploaded workbook being checked); never persisted."""
     progress: Progress | None = None
     """Reports a long task's progress to the user while the turn runs (a channel's hook)."""
     prepared: Any = None

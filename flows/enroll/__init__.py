@@ -41,6 +41,7 @@ def _prefill(text: str, ctx: FlowContext) -> None:
     setup.prefill_joined(text, ctx)
     setup.prefill_fixed(text, ctx)
     setup.prefill_prerequisites(text, ctx)
+    setup.prefill_code_value(text, ctx)
     roster.prefill_counts(text, ctx)
     plans.prefill_plans(text, ctx)
 

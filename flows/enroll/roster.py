@@ -8,10 +8,11 @@ import asyncio
 import base64
 import binascii
 import concurrent.futures
+import copy
 import datetime as dt
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from flows.enroll.draft import (
@@ -482,7 +483,22 @@ def _rows_named(text: str, ctx: FlowContext) -> list[int] | None:
     return rows or None
 
 
-def _fix(text: str, ctx: FlowContext) -> str | None:
+class _Trial:
+    """Changes asked for in chat, tried in turn on a copy of the draft (each is checked
+    against the draft as the ones before it leave it); the act applies them for real."""
+
+    def __init__(self, ctx: FlowContext) -> None:
+        self.ctx = replace(ctx, slots=copy.deepcopy(ctx.slots))
+        self.changes: list[list[Any]] = []
+
+    def __call__(self, change: str, rows: Sequence[int]) -> None:
+        _CHANGES[change](self.ctx, rows, [])
+        self.changes.append([change, list(rows)])
+
+
+def _fix(text: str, ctx: FlowContext) -> str | list[list[Any]] | None:
+    """What the unit says of the roster checked: a new file, the template, "done", or
+    changes to rows (``[[change, rows], ...]``, applied by ``_fixed_in_chat``)."""
     if ctx.files:
         return "uploaded"
     text = normalize_text(text)
@@ -490,8 +506,8 @@ def _fix(text: str, ctx: FlowContext) -> str | None:
         return None  # "继续参保": the engine says where we are
     if text == "模板" or re.search(_TEMPLATE_ASKED, text):
         return "template"  # the button the file error offers, or the same in words
-    done: list[str] = []
-    ctx.scratch["fixed"] = done
+    trial = _Trial(ctx)
+    ctx = trial.ctx  # nothing below changes the draft itself
     if (
         text == "drop-problems"
         or (
@@ -500,8 +516,8 @@ def _fix(text: str, ctx: FlowContext) -> str | None:
         )
         or re.fullmatch(r"(那就)?(都|全部|全)(删|删掉|删了|删除|去掉|不要)(了|吧|掉)*", text)
     ):
-        _remove(ctx, [row for row, _ in _problems(ctx)], done)
-        return "changed"
+        trial("remove", [row for row, _ in _problems(ctx)])
+        return trial.changes
     if (
         text == "done"
         or extract_yes_no(text) is True
@@ -517,18 +533,18 @@ def _fix(text: str, ctx: FlowContext) -> str | None:
         return "done"
     if text == "keep-over-age" or re.search(r"(超龄).{0,6}(都|全部)保留|(都|全部)保留", text):
         over = [p["row"] for p in people_of(ctx) if category_of(p) is Category.OVER_AGE]
-        _keep(ctx, over, done)
-        return "changed"
+        trial("keep", over)
+        return trial.changes
     if re.search(r"\d{15,}", text):
         # A new ID number typed in chat: it belongs in the file, checked with its row.
         raise Invalid(say("enroll_fix_id_in_chat"))
     clauses = _action_clauses(text)
     if len(clauses) > 1:  # "老孙保留小吴删掉": each instruction for its own rows
         for clause in clauses:
-            if _apply_to_rows(clause, ctx, done) is None:
+            if not _apply_to_rows(clause, trial):
                 raise Invalid(say("enroll_fix_what_of", clause=clause))
-        return "changed"
-    return _apply_to_rows(text, ctx, done)
+        return trial.changes
+    return trial.changes if _apply_to_rows(text, trial) else None
 
 
 def _action_clauses(text: str) -> list[str]:
@@ -546,10 +562,12 @@ def _action_clauses(text: str) -> list[str]:
     return [c for c in clauses if _ACTION.search(c)]
 
 
-def _apply_to_rows(text: str, ctx: FlowContext, done: list[str]) -> str | None:
+def _apply_to_rows(text: str, trial: _Trial) -> bool:
+    """Try the change ``text`` asks for on the rows it names; False if it names none."""
+    ctx = trial.ctx
     rows = _rows_named(text, ctx) if not re.search(r"行", text) else _row_numbers(text)
     if rows is None:
-        return None  # not about rows: perhaps a question, answered in place
+        return False  # not about rows: perhaps a question, answered in place
     if not rows:
         raise Invalid(say("enroll_fix_no_rows"))
     known = {p["row"] for p in people_of(ctx)} | {int(r) for r in ctx.slots.get(ERRORS, {})}
@@ -557,16 +575,16 @@ def _apply_to_rows(text: str, ctx: FlowContext, done: list[str]) -> str | None:
     if unknown:
         raise Invalid(say("enroll_fix_unknown_row", rows="、".join(map(str, unknown))))
     if re.search(_NOT_REMOVE, text) or (re.search(_KEEP, text) and not re.search(_REMOVE, text)):
-        _keep(ctx, rows, done)
+        trial("keep", rows)
     elif re.search(_REMOVE, text):
-        _remove(ctx, rows, done)
+        trial("remove", rows)
     elif re.search(_NO_SI, text):
-        _set_no_si(ctx, rows, done)
+        trial("no_si", rows)
     elif re.search(_IN_SERVICE, text):
-        _set_in_service(ctx, rows, done)
+        trial("in_service", rows)
     else:
         raise Invalid(say("enroll_fix_what", rows="、".join(map(str, rows))))
-    return "changed"
+    return True
 
 
 def _chosen_people(ctx: FlowContext, rows: Sequence[int]) -> list[dict[str, Any]]:
@@ -689,11 +707,25 @@ def _set_no_si(ctx: FlowContext, rows: Sequence[int], done: list[str]) -> None:
         done.append(say("enroll_fix_no_si", row=person["row"], name=names.get(person["row"], "")))
 
 
+_CHANGES: dict[str, Callable[[FlowContext, Sequence[int], list[str]], None]] = {
+    "remove": _remove,
+    "keep": _keep,
+    "in_service": _set_in_service,
+    "no_si": _set_no_si,
+}
+"""The changes to rows a unit makes in chat; each says in ``done`` what it did."""
+
+
 async def _fixed_in_chat(ctx: FlowContext) -> list[Reply]:
-    ctx.slots.pop(FIX, None)
+    done: list[str] = []
+    for change, rows in ctx.slots.pop(FIX, None) or []:
+        _CHANGES[change](ctx, rows, done)
     claim_ids(ctx)
-    done = ctx.scratch.pop("fixed", [])
     return [Reply("\n".join(done))] if done else []
+
+
+def _changes_asked(ctx: FlowContext) -> bool:
+    return isinstance(ctx.slots.get(FIX), list)
 
 
 _UNKNOWN = re.compile(
@@ -796,7 +828,7 @@ STEPS = (
     Step(EARLY_STEP, act=_check_early, transitions=_AFTER_CHECK),
     Step(FIX, prompt=_ask_fix, extract=_fix, accepts_files=True, prepare=_prepare_upload,
          transitions=(Go("check_roster", when=_answered(FIX, "uploaded")),
-                      Go("fixed_in_chat", when=_answered(FIX, "changed")),
+                      Go("fixed_in_chat", when=_changes_asked),
                       Go("fix_template", when=_answered(FIX, "template")),
                       Go(SI_PAYERS, when=_answered(CODE, "no")), Go(LAST_YEAR))),
     Step("fixed_in_chat", act=_fixed_in_chat, transitions=(FIX,)),

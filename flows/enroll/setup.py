@@ -228,7 +228,7 @@ def prefill_prerequisites(text: str, ctx: FlowContext) -> None:
     """ "账号编码都有，经办人也填了": each clause answers the prerequisite it names."""
     if ctx.step not in _TOPICS:
         return
-    extractors = {ACCOUNT: _account, CODE: _code_answer, OPERATOR: _operator}
+    extractors = {ACCOUNT: _account, CODE: _code, OPERATOR: _operator}
     for clause in re.split(r"[,，。;；\s]+", normalize_text(text)):
         for slot, words in _TOPICS.items():
             if slot in ctx.slots or not re.search(words, clause):
@@ -237,14 +237,20 @@ def prefill_prerequisites(text: str, ctx: FlowContext) -> None:
             value = extractors[slot](shared or clause, ctx)
             if value is not None:
                 ctx.slots[slot] = value
+            if slot == CODE and value == "yes" and (code := _code_value(shared or clause)):
+                ctx.slots[CODE_VALUE] = code
 
 
-def _code_answer(text: str, ctx: FlowContext) -> str | None:
-    value = _code(text, ctx)
+def _code_value(text: str) -> str | None:
+    """The unit's enrollment code in an answer ("有，是SH2023001"); a phone number is none."""
     found = re.search(_CODE_TEXT, normalize_text(text))
-    if value == "yes" and found and not contains_personal_data(found.group(0)):
-        ctx.slots[CODE_VALUE] = found.group(0)  # the unit's code; a phone is none
-    return value
+    return found.group(0) if found and not contains_personal_data(found.group(0)) else None
+
+
+def prefill_code_value(text: str, ctx: FlowContext) -> None:
+    """The code said with the answer that the unit has one, kept for the summary."""
+    if ctx.step == CODE and _code(text, ctx) == "yes" and (code := _code_value(text)):
+        ctx.slots[CODE_VALUE] = code
 
 
 def _ask_account(ctx: FlowContext) -> Reply:
@@ -409,7 +415,7 @@ STEPS = (
          transitions=(Go(CODE, when=_answered(ACCOUNT, "yes")), Go("account_help")),
          corrects=_TOPICS[ACCOUNT], show=_show_answer("account")),
     Step("account_help", act=_account_help, transitions=(CODE,)),
-    Step(CODE, prompt=_ask_code, extract=_code_answer,
+    Step(CODE, prompt=_ask_code, extract=_code,
          transitions=(Go(OPERATOR, when=_answered(CODE, "yes")), Go("code_help")),
          corrects=_TOPICS[CODE], show=_show_answer("code")),
     Step("code_help", act=_code_help, transitions=(OPERATOR,)),
