@@ -32,6 +32,7 @@ from flows.enroll.draft import (
     wants_enrollment,
 )
 from flows.flow import Flow, FlowContext, steps
+from rules.catalog import say
 from rules.dates import coverage_period
 from rules.errors import NoPolicyData
 
@@ -65,7 +66,7 @@ def _discard(ctx: FlowContext) -> None:
 
 ENROLL = Flow(
     name="enroll",
-    title="参保办理",
+    title=say("enroll.title"),
     start="intro",
     prefill=_prefill,
     resumable=True,

@@ -54,8 +54,8 @@ SHOWN_REMOVALS = 5
 """Rows removed at once that are named one by one; more are counted."""
 UNIT_NAME_CHARS = (4, 60)
 MAX_COUNT = 1_000_000
-CLEAN_FILE = "参保名单（可导入）.xlsx"
-SUMMARY_FILE = "参保汇总.xlsx"
+CLEAN_FILE, SUMMARY_FILE = "enroll.clean_file", "enroll.summary_file"
+"""The catalog keys of the files the summary sends."""
 
 
 _ENROLL_OBJECT = r"参.?保|投保|续保|加保|互助保障|互保|上保险|买保险|办保险"
@@ -69,9 +69,9 @@ _ENROLL_ASK = re.compile(
 
 
 _ENROLL_HOW = re.compile(
-    rf"(请问|你好|您好)?[,，\s]*(我们)?(单位|公司)?(要)?(怎么|怎样|如何|咋)(才能)?(办理?|去|来)?({_ENROLL_OBJECT})"
-    rf"(呢|啊)?[?？]?|(即时|集中)?({_ENROLL_OBJECT})(要|该)?(怎么|怎样|如何|咋)(操作|办理?|弄|搞|做)"
-    r"(呢|啊)?[?？]?"
+    rf"(请问|你好|您好)?[,\uff0c\s]*(我们)?(单位|公司)?(要)?(怎么|怎样|如何|咋)(才能)?(办理?|去|来)?({_ENROLL_OBJECT})"
+    rf"(呢|啊)?[?\uff1f]?|(即时|集中)?({_ENROLL_OBJECT})(要|该)?(怎么|怎样|如何|咋)(操作|办理?|弄|搞|做)"
+    r"(呢|啊)?[?\uff1f]?"
 )
 """How to enroll ("怎么参保", "参保怎么操作"): the guided enrollment is the answer."""
 

@@ -190,7 +190,7 @@ async def _plans_review(ctx: FlowContext) -> list[Reply]:
         replies.append(Reply(say("enroll_fixed_plans_used", plans="、".join(fixed))))
     names = names_of(ctx)
     non_zhibao = [
-        f"{names.get(p['row'], '')}（第{p['row']}行）"
+        names.get(p["row"], "") + say("enroll.person_row", row=p["row"])
         for p in people_of(ctx)
         if category_of(p) is Category.NON_ZHIBAO
     ]

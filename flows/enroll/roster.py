@@ -124,7 +124,9 @@ def _roster_checked(ctx: FlowContext) -> bool:
 def _template_sent(ctx: FlowContext) -> list[Reply]:
     data = template_bytes(policy_of(ctx))
     return [
-        Reply(say("enroll_template_sent"), files=(OutgoingFile("参保名单导入模板.xlsx", data),))
+        Reply(
+            say("enroll_template_sent"), files=(OutgoingFile(say("enroll.template_file"), data),)
+        )
     ]
 
 
@@ -294,7 +296,7 @@ async def _check(ctx: FlowContext, name: str, data: bytes) -> list[Reply]:
         }
         for p in upload.insured
     }
-    report_name = f"{name.rsplit('.', 1)[0]}_检查结果.xlsx"
+    report_name = name.rsplit(".", 1)[0] + say("enroll.report_suffix")
     errors: dict[str, list[str]] = {}
     for finding in check.errors:
         message = finding.message
@@ -435,7 +437,7 @@ def _ask_fix(ctx: FlowContext) -> Reply:
     return Reply(text, tuple(choices))
 
 
-_CN_ROW = re.compile(r"(?<=第)([一二两三四五六七八九十百]+)(?=\s*[行、,，和到至-])")
+_CN_ROW = re.compile(r"(?<=第)([一二两三四五六七八九十百]+)(?=\s*[行\u3001,\uff0c和到至-])")
 _ROW_RANGE = re.compile(r"(\d{1,5})\s*(?:-|~|－|到|至)\s*(\d{1,5})")
 _ROW_NUMBER = re.compile(r"(?<!\d)\d{1,5}(?!\d)")
 # What a message asks for the rows it names; the order of the checks is the priority.
@@ -443,11 +445,11 @@ _REMOVE = r"删|移除|去掉|不要|剔除|去除"
 # No capturing groups in these: the clause splitting below uses them with findall/split.
 _NO_SI = (
     r"(?:没有?|无|不交|没交|没缴|不缴|未交|未缴)社保|不是在职|非职保"
-    r"|(?:改|设|填|写)(?:成|为)?[\"“”']?否|是否有社保.{0,2}否"
+    r"|(?:改|设|填|写)(?:成|为)?[\"\u201c\u201d']?否|是否有社保.{0,2}否"
 )
 _IN_SERVICE = (
     r"设为在职|设置在职|设成在职|改为在职|改成在职|算在职|(?<!不)是在职|(?<![没无否])有社保"
-    r"|(?:改|设|填|写)(?:成|为)?[\"“”']?是(?![否在])|是否有社保.{0,2}是(?![否在])"
+    r"|(?:改|设|填|写)(?:成|为)?[\"\u201c\u201d']?是(?![否在])|是否有社保.{0,2}是(?![否在])"
 )
 _KEEP = r"保留|缴金|在缴|确认|留下|留着|不删|别删|不要删"
 _NOT_REMOVE = r"不要删|别删|不删|不用删|留着|留下"

@@ -92,10 +92,11 @@ _NOT_IN_FILE_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
 
 
 def unit_file(ctx: FlowContext, base: str) -> str:
-    """``base`` named for this unit and submission date ("甲公司_参保汇总_20230710.xlsx"): two
-    units' files saved in one folder never replace each other."""
+    """The file ``base`` (a catalog key) named for this unit and submission date
+    ("甲公司_参保汇总_20230710.xlsx"): two units' files saved in one folder never replace
+    each other."""
     unit = _NOT_IN_FILE_NAMES.sub("", str(ctx.slots[UNIT])).strip(" .")[:40] or "单位"
-    stem, dot, suffix = base.rpartition(".")
+    stem, dot, suffix = say(base).rpartition(".")
     return f"{unit}_{stem}_{submitted_on(ctx):%Y%m%d}{dot}{suffix}"
 
 
@@ -147,7 +148,7 @@ def _checklist(ctx: FlowContext, quote: UnitQuote, deadline: str) -> list[str]:
         steps_.append(say("enroll_step_code", ready=ready))
     if ctx.slots.get(OPERATOR) != "yes" and not ctx.slots.get(JOINED):
         steps_.append(say("enroll_step_operator"))
-    entry = "集中参保办理" if mode_of(ctx) is Mode.CENTRALIZED else "即时参保办理"
+    entry = say("enroll.platform_entry", centralized=mode_of(ctx) is Mode.CENTRALIZED)
     steps_.append(
         say("enroll_step_batch", entry=entry, unit=ctx.slots[UNIT],
             code=ctx.slots.get(CODE_VALUE), forgot=ctx.slots.get(CODE) == "forgot",
