@@ -14,7 +14,7 @@ import pytest
 from test_enroll import finish, send_roster, sheet_rows, to_roster_step
 
 from flows.engine import Engine
-from flows.enroll.roster import keep_early_roster
+from flows.enroll.upload import keep_early_roster
 from flows.flow import FlowContext
 from flows.storage import ConversationKey, MemoryStorage
 from rules.policy import policy_for_enrollment_date

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flows.enroll import plans, roster, setup, summary
+from flows.enroll import plans, prerequisites, roster, setup, summary, upload
 from flows.enroll.draft import (
     ERROR_NAMES,
     SEALED,
@@ -41,8 +41,8 @@ def _prefill(text: str, ctx: FlowContext) -> None:
     setup.prefill_submit(text, ctx)
     setup.prefill_joined(text, ctx)
     setup.prefill_fixed(text, ctx)
-    setup.prefill_prerequisites(text, ctx)
-    setup.prefill_code_value(text, ctx)
+    prerequisites.prefill_prerequisites(text, ctx)
+    prerequisites.prefill_code_value(text, ctx)
     roster.prefill_counts(text, ctx)
     plans.prefill_plans(text, ctx)
 
@@ -70,12 +70,12 @@ ENROLL = Flow(
     start="intro",
     prefill=_prefill,
     resumable=True,
-    early_file=roster.keep_early_roster,
+    early_file=upload.keep_early_roster,
     discard=_discard,
     result_step="summary",
     held=(SEALED, ERROR_NAMES),
     shares=_shares,
-    steps=steps(*setup.STEPS, *roster.STEPS, *plans.STEPS, *summary.STEPS),
+    steps=steps(*setup.STEPS, *prerequisites.STEPS, *roster.STEPS, *plans.STEPS, *summary.STEPS),
 )
 
 __all__ = ["ENROLL", "wants_enrollment"]

@@ -200,6 +200,15 @@ def claim_ids(ctx: FlowContext) -> None:
     ctx.claim((ctx.slots[YEAR], ctx.slots[UNIT], claims))
 
 
+def answered(slot: str, value: str) -> Callable[[FlowContext], bool]:
+    """A transition's condition: the question ``slot`` was answered ``value``."""
+
+    def holds(ctx: FlowContext) -> bool:
+        return bool(ctx.slots.get(slot) == value)
+
+    return holds
+
+
 def working_day(start: dt.date, days: int) -> str | None:
     """The date a review of ``days`` working days ends, or None without a calendar."""
     try:
