@@ -70,6 +70,9 @@ class FlowContext:
     """Reports a long task's progress to the user while the turn runs (a channel's hook)."""
     prepared: Any = None
     """What the pending step's ``prepare`` made of this message's file before the turn."""
+    memo: dict[str, Any] = field(default_factory=dict)
+    """What a flow derives from its slots once per turn (a draft, its rows opened by the
+    vault); never persisted, and never read to choose a transition."""
     where: Callable[[], str | None] = _no_step
     """The conversation's pending step, read when asked (the turn moves it)."""
     claim: Callable[[Claims], None] = _no_claims

@@ -23,14 +23,13 @@ from typing import Any
 
 from flows.enroll import plans, prerequisites, roster, setup, summary, upload
 from flows.enroll.draft import (
-    ERROR_NAMES,
-    SEALED,
     SUBMIT,
     UNIT,
     YEAR,
     start_of,
     wants_enrollment,
 )
+from flows.enroll.model import ERROR_NAMES, SEALED
 from flows.flow import Flow, FlowContext, steps
 from rules.catalog import say
 from rules.dates import coverage_period

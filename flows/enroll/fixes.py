@@ -5,26 +5,21 @@ anything changes."""
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
-from flows.enroll.changes import CHANGES
+from flows.enroll.changes import CHANGES, age_limit_of
 from flows.enroll.draft import (
-    ERRORS,
     SHOWN_LINES,
-    SI_ROWS,
     buttons,
-    category_of,
     counts_of,
     names_of,
     people_of,
-    policy_of,
     sealed_people,
     wants_enrollment,
 )
+from flows.enroll.model import draft_of, trying
 from flows.extract import (
     cn_int,
     extract_yes_no,
@@ -33,27 +28,22 @@ from flows.extract import (
 from flows.flow import FlowContext, Invalid
 from flows.messages import Choice, Reply
 from rules.catalog import say
-from rules.people import Category, age_limit
+from rules.people import Category
 
 
 def _problems(ctx: FlowContext) -> list[tuple[int, str]]:
     """(row, line) for everything that keeps the roster from passing, in row order."""
-    policy = policy_of(ctx)
-    sealed = sealed_people(ctx) or {}
-    names = {row: p.name for row, p in sealed.items()}
+    names = {row: p.name for row, p in (sealed_people(ctx) or {}).items()}
     lines = [
-        (int(row), say("enroll_line_error", row=row, text="；".join(texts)))
-        for row, texts in ctx.slots.get(ERRORS, {}).items()
+        (int(row), say("enroll_line_error", row=row, text="；".join(f.text() for f in found)))
+        for row, found in draft_of(ctx).findings.items()
     ]
     for p in people_of(ctx):
-        name = names.get(p["row"], "")
-        if category_of(p) is Category.OVER_AGE:
-            person = sealed.get(p["row"])
-            limit = age_limit(person.sex, policy) if person else policy.age_limits.female
-            line = say(
-                "enroll_line_over", row=p["row"], name=name, masked=p["masked"], limit=limit
-            )
-            lines.append((p["row"], line))
+        name = names.get(p.row, "")
+        if p.category is Category.OVER_AGE:
+            limit = age_limit_of(ctx, p.row)
+            line = say("enroll_line_over", row=p.row, name=name, masked=p.masked, limit=limit)
+            lines.append((p.row, line))
     return sorted(lines)
 
 
@@ -68,8 +58,8 @@ def ask_fix(ctx: FlowContext) -> Reply:
             non_zhibao=counts[Category.NON_ZHIBAO],
         )
         return Reply(text, buttons(("enroll_fix_next", "done")))
-    over = [p for p in people_of(ctx) if category_of(p) is Category.OVER_AGE]
-    blank = [int(row) for row, r in ctx.slots.get(SI_ROWS, {}).items() if r["blank"]]
+    over = [p for p in people_of(ctx) if p.category is Category.OVER_AGE]
+    blank = [row for row, u in draft_of(ctx).unsettled.items() if u.blank]
     text = say(
         "enroll_fix_list",
         count=len(problems),
@@ -77,7 +67,7 @@ def ask_fix(ctx: FlowContext) -> Reply:
         more=max(0, len(problems) - SHOWN_LINES),
         example=problems[0][0],
         has_over=bool(over),
-        over_example=over[0]["row"] if over else 0,
+        over_example=over[0].row if over else 0,
         si_example=min(blank, default=0),
     )
     choices = [Choice(say("enroll_fix_drop_errors"), "v:drop-problems")]
@@ -158,7 +148,7 @@ class _Trial:
     against the draft as the ones before it leave it); the act applies them for real."""
 
     def __init__(self, ctx: FlowContext) -> None:
-        self.ctx = replace(ctx, slots=copy.deepcopy(ctx.slots))
+        self.ctx = trying(ctx)
         self.changes: list[list[Any]] = []
 
     def __call__(self, change: str, rows: Sequence[int]) -> None:
@@ -202,7 +192,7 @@ def extract_fix(text: str, ctx: FlowContext) -> str | list[list[Any]] | None:
             raise Invalid(say("enroll_fix_none_left"))
         return "done"
     if text == "keep-over-age" or re.search(r"(超龄).{0,6}(都|全部)保留|(都|全部)保留", text):
-        over = [p["row"] for p in people_of(ctx) if category_of(p) is Category.OVER_AGE]
+        over = [p.row for p in people_of(ctx) if p.category is Category.OVER_AGE]
         trial("keep", over)
         return trial.changes
     if re.search(r"\d{15,}", text):
@@ -240,7 +230,7 @@ def _apply_to_rows(text: str, trial: _Trial) -> bool:
         return False  # not about rows: perhaps a question, answered in place
     if not rows:
         raise Invalid(say("enroll_fix_no_rows"))
-    known = {p["row"] for p in people_of(ctx)} | {int(r) for r in ctx.slots.get(ERRORS, {})}
+    known = {p.row for p in people_of(ctx)} | set(draft_of(ctx).findings)
     unknown = [r for r in rows if r not in known]
     if unknown:
         raise Invalid(say("enroll_fix_unknown_row", rows="、".join(map(str, unknown))))

@@ -12,7 +12,6 @@ from flows.enroll.draft import (
     PLAN_SLOTS,
     PLANS,
     SERIES,
-    category_of,
     counts_of,
     fixed_plans_of,
     names_of,
@@ -190,9 +189,9 @@ async def _plans_review(ctx: FlowContext) -> list[Reply]:
         replies.append(Reply(say("enroll_fixed_plans_used", plans="、".join(fixed))))
     names = names_of(ctx)
     non_zhibao = [
-        names.get(p["row"], "") + say("enroll.person_row", row=p["row"])
+        names.get(p.row, "") + say("enroll.person_row", row=p.row)
         for p in people_of(ctx)
-        if category_of(p) is Category.NON_ZHIBAO
+        if p.category is Category.NON_ZHIBAO
     ]
     if quote.not_enrollable:
         key = "enroll_nothing_for_fixed" if fixed else "enroll_nothing_for"

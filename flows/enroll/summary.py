@@ -16,7 +16,6 @@ from flows.enroll.draft import (
     OPERATOR,
     SUMMARY_FILE,
     UNIT,
-    category_of,
     counts_of,
     fixed_plans_of,
     mode_of,
@@ -107,12 +106,12 @@ def _files(ctx: FlowContext, quote: UnitQuote, deadline: str) -> tuple[OutgoingF
     policy = policy_of(ctx)
     people = []
     for p in people_of(ctx):
-        person = sealed.get(p["row"])
-        if person is None or p["conflict"] or category_of(p) is Category.OVER_AGE:
+        person = sealed.get(p.row)
+        if person is None or p.conflict or p.category is Category.OVER_AGE:
             continue
         # "设为在职" in chat: the clean file says 是 in 是否有社保, as the platform needs.
-        person = replace(person, has_social_insurance=p["si"])
-        people.append((person, category_of(p), p["masked"]))
+        person = replace(person, has_social_insurance=p.si)
+        people.append((person, p.category, p.masked))
     clean = clean_roster_bytes([person for person, _, _ in people], policy)
     summary = summary_workbook_bytes(
         unit=ctx.slots[UNIT],
@@ -155,7 +154,7 @@ def _checklist(ctx: FlowContext, quote: UnitQuote, deadline: str) -> list[str]:
             pending=label["roster_pending_validation"])
     )  # fmt: skip
     steps_.append(say("enroll_step_upload", clean_file=unit_file(ctx, CLEAN_FILE)))
-    kept = sum(1 for p in people_of(ctx) if p["over"] and p["keep"] and not p["conflict"])
+    kept = sum(1 for p in people_of(ctx) if p.over and p.keep and not p.conflict)
     steps_.append(say("enroll_step_validate", kept=kept, passed=label["validation_passed"]))
     attachments = ctx.slots.get(ATTACHMENTS) or []
     if attachments:

@@ -16,30 +16,24 @@ from flows.enroll.draft import (
     ATTACHMENTS,
     EARLY,
     EARLY_MAX_BYTES,
-    ERROR_NAMES,
-    ERRORS,
     FILE,
     FIX,
     LAST_YEAR,
-    PEOPLE,
     ROSTER,
     ROWS,
-    SEALED,
     SHOWN_LINES,
     SI_PAYERS,
-    SI_ROWS,
     SUBMIT,
     UNIT,
     YEAR,
-    category_of,
     claim_ids,
     names_of,
-    people_of,
     policy_of,
     seal_rows,
     start_of,
     vault_of,
 )
+from flows.enroll.model import SEALED, Draft, Finding, Member, Unsettled, draft_of, save_draft
 from flows.flow import FlowContext
 from flows.messages import Choice, OutgoingFile, Reply
 from rules.catalog import say
@@ -207,45 +201,39 @@ async def _check(ctx: FlowContext, name: str, data: bytes) -> list[Reply]:
     # that is stays with that unit (never shown to or stored for this one); two handlers
     # of one unit share its claims.
     elsewhere = {h for h, unit in found if unit != ctx.slots[UNIT]}
-    ctx.slots[PEOPLE] = [
-        {
-            "row": p.row,
-            "masked": mask_id(p.number),
-            "hash": hashes[p.row],
-            "si": p.has_social_insurance,
-            "over": p.category is Category.OVER_AGE,
-            "keep": False,
-            "conflict": False,
-            "elsewhere": hashes[p.row] in elsewhere,
-        }
-        for p in check.people
-    ]
     blank_si = {
         f.row
         for f in check.errors
         if f.field is RosterField.SOCIAL_INSURANCE
         and f.code in (Code.MISSING_REQUIRED, Code.BAD_SI_FLAG)
     }
-    ctx.slots[SI_ROWS] = {
-        str(p.row): {
-            "masked": mask_id(p.number),
-            "hash": hashes[p.row],
-            "over": p.category is Category.OVER_AGE,
-            "elsewhere": hashes[p.row] in elsewhere,
-            "blank": p.row in blank_si,
-        }
-        for p in upload.insured
-    }
     report_name = name.rsplit(".", 1)[0] + say("enroll.report_suffix")
-    errors: dict[str, list[str]] = {}
-    for finding in check.errors:
-        message = finding.message
-        if finding.code is Code.ID_OLD_15:  # the full number is in the workbook sent now
-            message = say("enroll_old_id", file=mask_personal_data(report_name))
-        errors.setdefault(str(finding.row), []).append(f"【{finding.column}】{message}")
-    ctx.slots[ERRORS] = errors
-    ctx.slots[SEALED] = upload.sealed
-    ctx.slots[ERROR_NAMES] = upload.error_names
+    findings: dict[int, list[Finding]] = {}
+    for f in check.errors:
+        # An old 15-digit number: the full number is in the workbook sent now.
+        old_id = f.code is Code.ID_OLD_15
+        values = {"file": mask_personal_data(report_name)} if old_id else {}
+        message = "" if old_id else f.message
+        finding = Finding(column=f.column, code=str(f.code), message=message, values=values)
+        findings.setdefault(f.row, []).append(finding)
+    draft = Draft(
+        people=[
+            Member(row=p.row, masked=mask_id(p.number), hash=hashes[p.row],
+                   si=p.has_social_insurance, over=p.category is Category.OVER_AGE,
+                   elsewhere=hashes[p.row] in elsewhere)
+            for p in check.people
+        ],
+        unsettled={
+            p.row: Unsettled(masked=mask_id(p.number), hash=hashes[p.row],
+                             over=p.category is Category.OVER_AGE,
+                             elsewhere=hashes[p.row] in elsewhere, blank=p.row in blank_si)
+            for p in upload.insured
+        },
+        findings=findings,
+        sealed=upload.sealed,
+        error_names=upload.error_names,
+    )  # fmt: skip
+    save_draft(ctx, draft)
     ctx.slots[FILE], ctx.slots[ROWS] = mask_personal_data(name), check.rows
     ctx.slots[ROSTER] = "checked"  # a correction of an earlier answer keeps this roster
     claim_ids(ctx)
@@ -297,16 +285,16 @@ async def check_early(ctx: FlowContext) -> list[Reply]:
 def _roster_read_text(ctx: FlowContext, check: RosterCheck) -> str:
     """Rows = people + rows with errors; people = 职保在职 + 非职保 + 职保超龄 (to decide).
     Rows with errors are in no category: they enroll nobody until fixed or removed."""
-    people = people_of(ctx)
-    categories = [category_of(p) for p in people]
+    draft = draft_of(ctx)
+    people = draft.people
+    categories = [p.category for p in people]
     names = names_of(ctx)
-    pending = [{"row": int(row), **p} for row, p in ctx.slots.get(SI_ROWS, {}).items()]
+    pending = [u.member(row) for row, u in draft.unsettled.items()]
     elsewhere = [
-        say("enroll_line_elsewhere", row=p["row"], name=names.get(p["row"], ""),
-            masked=p["masked"])
-        for p in sorted([*people, *pending], key=lambda p: int(p["row"]))
-        if p.get("elsewhere")
-    ]  # fmt: skip
+        say("enroll_line_elsewhere", row=p.row, name=names.get(p.row, ""), masked=p.masked)
+        for p in sorted([*people, *pending], key=lambda p: p.row)
+        if p.elsewhere
+    ]
     text = say(
         "enroll_roster_read",
         file=ctx.slots[FILE],
