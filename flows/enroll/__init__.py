@@ -15,6 +15,11 @@ The draft lives in the flow's slots (parked when the user leaves, so "继续参�
 it). People are kept as keyed ID hashes and masked numbers; the rows needed to write the
 clean roster are sealed by the vault and dropped once the summary is delivered (the next
 message that does not ask for the summary again).
+
+Modules: ``draft`` (slot names and the facts read from them), ``model`` (the typed
+draft of people, findings and sealed rows), ``setup`` (1), ``prerequisites`` (2),
+``roster`` with ``upload``, ``fixes`` and ``changes`` (3), ``plans`` (4), ``summary`` (5).
+Which step follows which is declared with each step (``Go(target, when=condition)``).
 """
 
 from __future__ import annotations
