@@ -358,10 +358,12 @@ class Engine:
         return FlowContext(
             slots=turn.state.slots,
             today=self.today(),
-            turn=turn,
             files=files,
             vault=self.vault,
             labels=self._labels,
+            where=lambda: turn.state.step,
+            claim=lambda claims: setattr(turn, "claims", claims),
+            find_conflicts=turn.find_conflicts,
         )
 
     # --- knowledge base ------------------------------------------------------------------

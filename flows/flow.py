@@ -1,9 +1,11 @@
 """Flows declared as data: steps, prompts, slot extractors, transitions and routes.
 
 A flow is checked when it is defined: its start step exists, every step is reachable from
-it through the declared transitions, end steps have none, and every transition names a
-step. A step either asks (``prompt`` + ``extract``), acts (``act`` then moves on), or ends
-the flow (``end``). Routes return the next step; the engine checks it is declared.
+it through the declared transitions, end steps have none, every transition names a step,
+and a step's last transition is its default (it has no condition). A step either asks
+(``prompt`` + ``extract``), acts (``act`` then moves on), or ends the flow (``end``). The
+next step is the first of its transitions (``Go(target, when=condition)``, or a plain name
+for one without a condition) whose condition holds on the slots.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from flows.messages import Choice, Reply
-from flows.storage import Turn
+from flows.storage import PersonClaim
 
 if TYPE_CHECKING:  # cryptography is imported only by the commands that run flows
     from flows.vault import Vault
@@ -33,35 +35,71 @@ class FlowDefinitionError(Exception):
 
 
 Progress = Callable[[str], Awaitable[None]]
+Claims = tuple[int, str, tuple[PersonClaim, ...]]
+"""(policy year, unit name, people): the ID numbers a draft claims for its unit."""
+FindConflicts = Callable[[int, list[str]], Awaitable[list[tuple[str, str]]]]
+"""(policy year, ID hashes) -> (hash, unit) of the other drafts claiming any of them."""
+
+
+def _no_step() -> str | None:
+    return None
+
+
+def _no_claims(claims: Claims) -> None:
+    raise RuntimeError("this context records no claims")
+
+
+async def _no_conflicts(year: int, hashes: list[str]) -> list[tuple[str, str]]:
+    return []
 
 
 @dataclass
 class FlowContext:
-    """What a step sees: the slots, today's date, the current turn and the vault."""
+    """What a step sees: the slots, today's date, the files sent, the vault, and the few
+    things of the turn a flow may use (the pending step, the draft's ID claims)."""
 
     slots: dict[str, Any]
     today: dt.date
-    turn: Turn
     files: Mapping[str, bytes] = field(default_factory=dict)
     """Files the user sent in this message, by name."""
     vault: Vault | None = None
     """Seals personal data kept in the draft (None where no flow needs it)."""
     labels: Mapping[str, str] = field(default_factory=dict)
     """The menu labels of the flows, by name (a "查询参保状态" button after a result)."""
-    scratch: dict[str, Any] = field(default_factory=dict)
-    """This turn's working objects (an uploaded workbook being checked); never persisted."""
     progress: Progress | None = None
     """Reports a long task's progress to the user while the turn runs (a channel's hook)."""
     prepared: Any = None
     """What the pending step's ``prepare`` made of this message's file before the turn."""
+    memo: dict[str, Any] = field(default_factory=dict)
+    """What a flow derives from its slots once per turn (a draft, its rows opened by the
+    vault); never persisted, and never read to choose a transition."""
+    where: Callable[[], str | None] = _no_step
+    """The conversation's pending step, read when asked (the turn moves it)."""
+    claim: Callable[[Claims], None] = _no_claims
+    """Replaces this conversation's ID claims when the turn is saved."""
+    find_conflicts: FindConflicts = _no_conflicts
+    """Which other conversations' drafts claim any of these ID hashes."""
+
+    @property
+    def step(self) -> str | None:
+        """The pending step of the conversation's flow."""
+        return self.where()
 
 
 Prompt = Callable[[FlowContext], Reply]
 Extract = Callable[[str, FlowContext], Any]
 """Return the slot value, None if the text says nothing about it, or raise Invalid."""
 Act = Callable[[FlowContext], Awaitable[list[Reply]]]
-Route = Callable[[FlowContext], str]
+Condition = Callable[[FlowContext], bool]
 Prefill = Callable[[str, FlowContext], None]
+
+
+@dataclass(frozen=True)
+class Go:
+    """A transition to ``target``, taken when ``when`` holds (always when it is None)."""
+
+    target: str
+    when: Condition | None = None
 
 
 @dataclass(frozen=True)
@@ -69,8 +107,9 @@ class Step:
     name: str
     prompt: Prompt | None = None
     extract: Extract | None = None
-    transitions: tuple[str, ...] = ()
-    route: Route | None = None
+    transitions: tuple[Go | str, ...] = ()
+    """Tried in order; the first whose condition holds is taken. A name is a ``Go``
+    without a condition."""
     act: Act | None = None
     end: bool = False
     accepts_files: bool = False
@@ -98,11 +137,12 @@ class Step:
     def asks(self) -> bool:
         return self.prompt is not None
 
+    @property
+    def exits(self) -> tuple[Go, ...]:
+        return tuple(t if isinstance(t, Go) else Go(t) for t in self.transitions)
+
     def next(self, ctx: FlowContext) -> str:
-        target = self.route(ctx) if self.route else self.transitions[0]
-        if target not in self.transitions:
-            raise FlowDefinitionError(f"step {self.name} routed to undeclared {target}")
-        return target
+        return next(go.target for go in self.exits if go.when is None or go.when(ctx))
 
 
 @dataclass(frozen=True)
@@ -146,12 +186,14 @@ class Flow:
                 raise FlowDefinitionError(f"{self.name}: step {name} has no exit")
             if step.asks and step.extract is None:
                 raise FlowDefinitionError(f"{self.name}: step {name} asks but extracts nothing")
-            for target in step.transitions:
-                if target not in self.steps:
-                    raise FlowDefinitionError(f"{self.name}: {name} -> unknown {target}")
+            if step.exits and step.exits[-1].when is not None:
+                raise FlowDefinitionError(f"{self.name}: step {name} has no default exit")
+            for go in step.exits:
+                if go.target not in self.steps:
+                    raise FlowDefinitionError(f"{self.name}: {name} -> unknown {go.target}")
         reachable, frontier = {self.start}, [self.start]
         while frontier:
-            for target in self.steps[frontier.pop()].transitions:
+            for target in (go.target for go in self.steps[frontier.pop()].exits):
                 if target not in reachable:
                     reachable.add(target)
                     frontier.append(target)

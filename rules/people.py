@@ -61,3 +61,14 @@ def categorize(
             return Category.OVER_AGE
         return Category.ZHIBAO
     return Category.INELIGIBLE if over else Category.NON_ZHIBAO
+
+
+def decided_category(*, social_insurance: bool, over_age: bool, kept: bool) -> Category:
+    """A checked person's category after the unit's decisions: without social insurance
+    (and under the age limit, or the roster check would have refused the row) not in 职保;
+    in 职保 at or over the age limit, over age until ``kept`` (社保尚在缴金 confirmed)."""
+    if not social_insurance:
+        return Category.NON_ZHIBAO
+    if over_age and not kept:
+        return Category.OVER_AGE
+    return Category.ZHIBAO

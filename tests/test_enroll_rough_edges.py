@@ -14,7 +14,7 @@ import pytest
 from test_enroll import finish, send_roster, sheet_rows, to_roster_step
 
 from flows.engine import Engine
-from flows.enroll.roster import keep_early_roster
+from flows.enroll.upload import keep_early_roster
 from flows.flow import FlowContext
 from flows.storage import ConversationKey, MemoryStorage
 from rules.policy import policy_for_enrollment_date
@@ -133,7 +133,7 @@ async def keep_in_draft(bot: Engine, storage: MemoryStorage, who: ConversationKe
                         name: str, data: bytes) -> str:  # fmt: skip
     """What the engine's hook does with a file the pending step does not take."""
     async with storage.turn(who, None) as turn:
-        ctx = FlowContext(turn.state.slots, bot.today(), turn, vault=bot.vault)
+        ctx = FlowContext(turn.state.slots, bot.today(), vault=bot.vault)
         return joined(keep_early_roster(name, data, ctx))
 
 

@@ -1,9 +1,11 @@
 """Flows are checked when they are defined."""
 
+import datetime as dt
+
 import pytest
 
 from flows.catalog import default_flows
-from flows.flow import Flow, FlowDefinitionError, Step, steps
+from flows.flow import Flow, FlowContext, FlowDefinitionError, Go, Step, steps
 from flows.messages import Reply
 
 
@@ -69,3 +71,23 @@ def test_a_pausing_step_that_does_nothing_is_refused():
             Step("a", prompt=ask, extract=extract, transitions=("wait",)),
             Step("wait", pause=True, transitions=("a",)),
         ))  # fmt: skip
+
+
+def test_a_step_without_a_default_exit_is_refused():
+    with pytest.raises(FlowDefinitionError, match="default exit"):
+        Flow("f", "f", "a", steps(
+            Step("a", prompt=ask, extract=extract, transitions=(Go("end", when=bool),)),
+            Step("end", act=act, end=True),
+        ))  # fmt: skip
+
+
+def test_the_first_transition_whose_condition_holds_is_taken():
+    step = Step("a", prompt=ask, extract=extract, transitions=(
+        Go("b", when=lambda ctx: ctx.slots.get("x") == 1),
+        Go("c", when=lambda ctx: "x" in ctx.slots),
+        "d",
+    ))  # fmt: skip
+    today = dt.date(2024, 1, 1)
+    assert step.next(FlowContext({"x": 1}, today)) == "b"
+    assert step.next(FlowContext({"x": 2}, today)) == "c"
+    assert step.next(FlowContext({}, today)) == "d"

@@ -15,23 +15,28 @@ The draft lives in the flow's slots (parked when the user leaves, so "继续参�
 it). People are kept as keyed ID hashes and masked numbers; the rows needed to write the
 clean roster are sealed by the vault and dropped once the summary is delivered (the next
 message that does not ask for the summary again).
+
+Modules: ``draft`` (slot names and the facts read from them), ``model`` (the typed
+draft of people, findings and sealed rows), ``setup`` (1), ``prerequisites`` (2),
+``roster`` with ``upload``, ``fixes`` and ``changes`` (3), ``plans`` (4), ``summary`` (5).
+Which step follows which is declared with each step (``Go(target, when=condition)``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flows.enroll import plans, roster, setup, summary
+from flows.enroll import plans, prerequisites, roster, setup, summary, upload
 from flows.enroll.draft import (
-    ERROR_NAMES,
-    SEALED,
     SUBMIT,
     UNIT,
     YEAR,
     start_of,
     wants_enrollment,
 )
+from flows.enroll.model import ERROR_NAMES, SEALED
 from flows.flow import Flow, FlowContext, steps
+from rules.catalog import say
 from rules.dates import coverage_period
 from rules.errors import NoPolicyData
 
@@ -40,7 +45,8 @@ def _prefill(text: str, ctx: FlowContext) -> None:
     setup.prefill_submit(text, ctx)
     setup.prefill_joined(text, ctx)
     setup.prefill_fixed(text, ctx)
-    setup.prefill_prerequisites(text, ctx)
+    prerequisites.prefill_prerequisites(text, ctx)
+    prerequisites.prefill_code_value(text, ctx)
     roster.prefill_counts(text, ctx)
     plans.prefill_plans(text, ctx)
 
@@ -59,21 +65,21 @@ def _shares(ctx: FlowContext) -> dict[str, Any]:
 def _discard(ctx: FlowContext) -> None:
     """A deleted draft's people are free for other units' drafts again."""
     if YEAR in ctx.slots:
-        ctx.turn.claims = (ctx.slots[YEAR], str(ctx.slots.get(UNIT, "")), ())
+        ctx.claim((ctx.slots[YEAR], str(ctx.slots.get(UNIT, "")), ()))
 
 
 ENROLL = Flow(
     name="enroll",
-    title="参保办理",
+    title=say("enroll.title"),
     start="intro",
     prefill=_prefill,
     resumable=True,
-    early_file=roster.keep_early_roster,
+    early_file=upload.keep_early_roster,
     discard=_discard,
     result_step="summary",
     held=(SEALED, ERROR_NAMES),
     shares=_shares,
-    steps=steps(*setup.STEPS, *roster.STEPS, *plans.STEPS, *summary.STEPS),
+    steps=steps(*setup.STEPS, *prerequisites.STEPS, *roster.STEPS, *plans.STEPS, *summary.STEPS),
 )
 
 __all__ = ["ENROLL", "wants_enrollment"]

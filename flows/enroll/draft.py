@@ -1,7 +1,7 @@
 """The enrollment draft: its slots, and the facts the steps read from them.
 
-Everything here is JSON in the conversation's slots: dates as ISO strings, people as
-dicts with a keyed ID hash, the masked number and the decisions made in chat."""
+Answers are JSON in the conversation's slots (dates as ISO strings); the people side of the
+draft (people, findings, sealed rows) is the typed ``model.Draft`` kept in the same slots."""
 
 from __future__ import annotations
 
@@ -10,6 +10,10 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from flows.enroll.model import (
+    Member,
+    draft_of,
+)
 from flows.extract import QUESTION, extract_yes_no, normalize_text
 from flows.flow import FlowContext
 from flows.messages import Choice
@@ -19,7 +23,6 @@ from rules.catalog import say
 from rules.dates import Mode, add_working_days, coverage_period, mode_on
 from rules.errors import CalendarUnavailable
 from rules.fmt import cn_date
-from rules.ids import DocType, Sex
 from rules.people import Category
 from rules.policy import PolicyYear, Series, policy_for_enrollment_date
 from rules.roster import Person
@@ -30,15 +33,8 @@ ACCOUNT, CODE, OPERATOR, UNIT, WAIT = "account", "code", "operator", "unit", "wa
 ROSTER, FIX, LAST_YEAR, SI_PAYERS = "roster", "roster_ok", "last_year", "si_payers"
 SERIES: tuple[Series, ...] = ("A", "B", "C")
 PLAN_SLOTS = {s: f"plan_{s}" for s in SERIES}
-MODE, YEAR, PEOPLE, ERRORS, SEALED = "mode", "year", "people", "errors", "sealed"
+MODE, YEAR = "mode", "year"
 FILE, ROWS, ATTACHMENTS, PLANS, CODE_VALUE = "file", "rows", "attachments", "plans", "code_no"
-ERROR_NAMES = "error_names"
-"""The names on rows with errors, sealed like the people, so "把张三删了" finds them."""
-SI_ROWS = "si_rows"
-"""Rows kept out only by their 是否有社保 answer, by row ("12"): the unit settles them in
-chat ("第12行设为在职"). Each holds what a person of the draft holds (masked number, ID
-hash, over age as a 职保 employee, found in another draft) and whether the cell was blank
-or unreadable; the row itself is sealed with the people."""
 EARLY_STEP = "check_early_roster"
 """The act that checks a roster sent before the roster step, run in that step's place."""
 EARLY = "early_roster"
@@ -54,8 +50,8 @@ SHOWN_REMOVALS = 5
 """Rows removed at once that are named one by one; more are counted."""
 UNIT_NAME_CHARS = (4, 60)
 MAX_COUNT = 1_000_000
-CLEAN_FILE = "参保名单（可导入）.xlsx"
-SUMMARY_FILE = "参保汇总.xlsx"
+CLEAN_FILE, SUMMARY_FILE = "enroll.clean_file", "enroll.summary_file"
+"""The catalog keys of the files the summary sends."""
 
 
 _ENROLL_OBJECT = r"参.?保|投保|续保|加保|互助保障|互保|上保险|买保险|办保险"
@@ -69,9 +65,9 @@ _ENROLL_ASK = re.compile(
 
 
 _ENROLL_HOW = re.compile(
-    rf"(请问|你好|您好)?[,，\s]*(我们)?(单位|公司)?(要)?(怎么|怎样|如何|咋)(才能)?(办理?|去|来)?({_ENROLL_OBJECT})"
-    rf"(呢|啊)?[?？]?|(即时|集中)?({_ENROLL_OBJECT})(要|该)?(怎么|怎样|如何|咋)(操作|办理?|弄|搞|做)"
-    r"(呢|啊)?[?？]?"
+    rf"(请问|你好|您好)?[,\uff0c\s]*(我们)?(单位|公司)?(要)?(怎么|怎样|如何|咋)(才能)?(办理?|去|来)?({_ENROLL_OBJECT})"
+    rf"(呢|啊)?[?\uff1f]?|(即时|集中)?({_ENROLL_OBJECT})(要|该)?(怎么|怎样|如何|咋)(操作|办理?|弄|搞|做)"
+    r"(呢|啊)?[?\uff1f]?"
 )
 """How to enroll ("怎么参保", "参保怎么操作"): the guided enrollment is the answer."""
 
@@ -114,34 +110,13 @@ def fixed_plans_of(ctx: FlowContext) -> list[str] | None:
     return ctx.slots.get(FIXED) if ctx.slots.get(JOINED) else None
 
 
-def people_of(ctx: FlowContext) -> list[dict[str, Any]]:
-    """The draft's people: each a dict of its row, masked number, ID hash, answers ("si",
-    "over", "keep") and "elsewhere" when another unit's draft holds the same number. That
-    is a warning only: a draft is no enrollment. ("conflict" stays False: drafts saved when
-    it excluded people are read as warnings too.)"""
-    people: list[dict[str, Any]] = ctx.slots.setdefault(PEOPLE, [])
-    for person in people:
-        if person.get("conflict"):
-            person["conflict"], person["elsewhere"] = False, True
-    return people
-
-
-def category_of(person: dict[str, Any]) -> Category:
-    """The person's category after the decisions made in chat."""
-    if not person["si"]:
-        return Category.NON_ZHIBAO
-    if person["over"] and not person["keep"]:
-        return Category.OVER_AGE
-    return Category.ZHIBAO
+def people_of(ctx: FlowContext) -> list[Member]:
+    """The draft's people, in row order."""
+    return draft_of(ctx).people
 
 
 def counts_of(ctx: FlowContext) -> dict[Category, int]:
-    counts = {Category.ZHIBAO: 0, Category.NON_ZHIBAO: 0}
-    for person in people_of(ctx):
-        category = category_of(person)
-        if category in counts:
-            counts[category] += 1
-    return counts
+    return draft_of(ctx).counts()
 
 
 def vault_of(ctx: FlowContext) -> Vault:
@@ -152,28 +127,7 @@ def vault_of(ctx: FlowContext) -> Vault:
 
 def sealed_people(ctx: FlowContext) -> dict[int, Person] | None:
     """The roster rows sealed at upload, by row, or None if they cannot be opened."""
-    token = ctx.slots.get(SEALED)
-    rows = vault_of(ctx).unseal(token) if isinstance(token, str) else None
-    if not isinstance(rows, list):
-        return None
-    out = {}
-    try:
-        for r in rows:
-            row, name, doc, number, sex, birth, phone, si, category = r
-            out[row] = Person(
-                row=row,
-                name=name,
-                doc_type=DocType(doc),
-                number=number,
-                sex=Sex(sex),
-                birth_date=dt.date.fromisoformat(birth),
-                phone=phone,
-                has_social_insurance=si,
-                category=Category(category),
-            )
-    except (TypeError, ValueError):  # a draft sealed by an older layout: ask for the file
-        return None
-    return out
+    return draft_of(ctx).rows(vault_of(ctx))
 
 
 def seal_rows(people: Iterable[Person]) -> list[list[Any]]:
@@ -185,19 +139,22 @@ def seal_rows(people: Iterable[Person]) -> list[list[Any]]:
 
 
 def names_of(ctx: FlowContext) -> dict[int, str]:
-    sealed = sealed_people(ctx) or {}
-    names = {row: p.name for row, p in sealed.items()}
-    token = ctx.slots.get(ERROR_NAMES)
-    pairs = vault_of(ctx).unseal(token) if isinstance(token, str) else None
-    if isinstance(pairs, list):
-        names.update({int(row): str(name) for row, name in pairs})
-    return names
+    return draft_of(ctx).names(vault_of(ctx))
 
 
 def claim_ids(ctx: FlowContext) -> None:
     """This draft's people claim their IDs for the year (one enrollment per ID per year)."""
-    claims = tuple(PersonClaim(p["hash"], p["masked"]) for p in people_of(ctx))
-    ctx.turn.claims = (ctx.slots[YEAR], ctx.slots[UNIT], claims)
+    claims = tuple(PersonClaim(p.hash, p.masked) for p in people_of(ctx))
+    ctx.claim((ctx.slots[YEAR], ctx.slots[UNIT], claims))
+
+
+def answered(slot: str, value: str) -> Callable[[FlowContext], bool]:
+    """A transition's condition: the question ``slot`` was answered ``value``."""
+
+    def holds(ctx: FlowContext) -> bool:
+        return bool(ctx.slots.get(slot) == value)
+
+    return holds
 
 
 def working_day(start: dt.date, days: int) -> str | None:

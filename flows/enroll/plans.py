@@ -12,7 +12,6 @@ from flows.enroll.draft import (
     PLAN_SLOTS,
     PLANS,
     SERIES,
-    category_of,
     counts_of,
     fixed_plans_of,
     names_of,
@@ -27,7 +26,7 @@ from flows.extract import (
     normalize_text,
     plan_mentions,
 )
-from flows.flow import FlowContext, Invalid, Step
+from flows.flow import FlowContext, Go, Invalid, Step
 from flows.messages import Choice, Reply
 from flows.quote_text import refusal_text
 from rules.catalog import say
@@ -150,7 +149,7 @@ _ONLY = re.compile(
 
 def prefill_plans(text: str, ctx: FlowContext) -> None:
     """Plan codes for several series in one message ("A0 B0 C0 A1") fill each series."""
-    if ctx.turn.state.step not in PLAN_SLOTS.values():
+    if ctx.step not in PLAN_SLOTS.values():
         return
     said = normalize_text(text)
     if QUESTION.search(said):
@@ -190,15 +189,15 @@ async def _plans_review(ctx: FlowContext) -> list[Reply]:
         replies.append(Reply(say("enroll_fixed_plans_used", plans="、".join(fixed))))
     names = names_of(ctx)
     non_zhibao = [
-        f"{names.get(p['row'], '')}（第{p['row']}行）"
+        names.get(p.row, "") + say("enroll.person_row", row=p.row)
         for p in people_of(ctx)
-        if category_of(p) is Category.NON_ZHIBAO
+        if p.category is Category.NON_ZHIBAO
     ]
     if quote.not_enrollable:
         key = "enroll_nothing_for_fixed" if fixed else "enroll_nothing_for"
         replies.append(Reply(say(key, people=len(non_zhibao), names="、".join(non_zhibao))))
         if fixed:
-            ctx.scratch["refix"] = True
+            ctx.slots.pop(FIX, None)  # the roster is fixed again: these plans need people
         else:
             _replan(ctx)
         return replies
@@ -222,17 +221,18 @@ async def _plans_review(ctx: FlowContext) -> list[Reply]:
 
 
 def _replan(ctx: FlowContext) -> None:
-    ctx.scratch["replan"] = True
+    """The plans are asked again from the first series (``PLANS`` left unset)."""
     for slot in PLAN_SLOTS.values():
         ctx.slots.pop(slot, None)
     ctx.slots.pop(PLANS, None)
 
 
-def _after_plans(ctx: FlowContext) -> str:
-    if ctx.scratch.pop("refix", False):
-        ctx.slots.pop(FIX, None)
-        return FIX
-    return PLAN_SLOTS["A"] if ctx.scratch.pop("replan", False) else "summary"
+def _replanning(ctx: FlowContext) -> bool:
+    return PLANS not in ctx.slots
+
+
+def _refixing(ctx: FlowContext) -> bool:
+    return FIX not in ctx.slots
 
 
 def _show_plan(series: Series) -> Callable[[list[str], FlowContext], str]:
@@ -251,6 +251,7 @@ STEPS = (
          transitions=(PLAN_SLOTS["C"],), corrects=_PLAN_WORDS["B"], show=_show_plan("B")),
     Step(PLAN_SLOTS["C"], prompt=_ask_plan("C"), extract=_series_plan("C"),
          transitions=("plans_review",), corrects=_PLAN_WORDS["C"], show=_show_plan("C")),
-    Step("plans_review", act=_plans_review, route=_after_plans,
-         transitions=(PLAN_SLOTS["A"], FIX, "summary")),
+    Step("plans_review", act=_plans_review,
+         transitions=(Go(PLAN_SLOTS["A"], when=_replanning), Go(FIX, when=_refixing),
+                      Go("summary"))),
 )  # fmt: skip

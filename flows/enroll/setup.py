@@ -1,44 +1,33 @@
-"""Steps 1 and 2: where the unit stands (mode, plans fixed by centralized enrollment, the
-submission date) and the platform's prerequisites (account, enrollment code, operator)."""
+"""Step 1: where the unit stands. Today's date decides centralized or instant enrollment,
+an instant unit that joined centralized enrollment keeps its plans, and the submission
+date fixes the coverage start. What the request that starts the enrollment says of these
+is taken at once (the prefills)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
 
 from flows.enroll.draft import (
     ACCOUNT,
-    CODE,
-    CODE_VALUE,
-    EARLY,
-    EARLY_STEP,
     FIXED,
     JOINED,
     MODE,
-    OPERATOR,
-    ROSTER,
     SUBMIT,
     UNIT,
-    UNIT_NAME_CHARS,
-    WAIT,
     YEAR,
-    answer_extractor,
-    buttons,
     mode_of,
     policy_of,
     submitted_on,
-    working_day,
 )
 from flows.extract import (
-    QUESTION,
     extract_choice,
     extract_plans,
     find_dates,
     normalize_text,
     policy_span,
 )
-from flows.flow import FlowContext, Invalid, Step, prefill_slots
+from flows.flow import FlowContext, Go, Invalid, Step, prefill_slots
 from flows.messages import Choice, Reply
 from flows.quote_text import refusal_text
 from rules.catalog import say
@@ -50,9 +39,6 @@ from rules.dates import (
 from rules.errors import NoPolicyData
 from rules.fmt import cn_date
 from rules.plans import check_selection
-from rules.privacy import contains_personal_data
-
-# --- step 1: where the unit stands ----------------------------------------------------
 
 
 async def _intro(ctx: FlowContext) -> list[Reply]:
@@ -73,12 +59,6 @@ async def _intro(ctx: FlowContext) -> list[Reply]:
         end=cn_date(policy.coverage.end),
     )
     return [Reply(text)]
-
-
-def _after_intro(ctx: FlowContext) -> str:
-    if MODE not in ctx.slots:
-        return "closed"
-    return JOINED if mode_of(ctx) is Mode.INSTANT else SUBMIT
 
 
 def _joined(text: str, ctx: FlowContext) -> bool | None:
@@ -182,203 +162,24 @@ async def _submit_set(ctx: FlowContext) -> list[Reply]:
     return [Reply(text)]
 
 
-# --- step 2: the platform's prerequisites ---------------------------------------------
+def _closed(ctx: FlowContext) -> bool:
+    return MODE not in ctx.slots
 
 
-_account = answer_extractor(
-    [
-        ("forgot", r"忘|找回|不记得|记不得|记不清|想不起|登不上|登录不了|进不去|重置|密码"),
-        ("no", r"^(没|无|还没|不)|没有账号|没注册|未注册|还没有?|没有$|新成立|刚成立"),
-        ("yes", r"^(有|是|能|可以|对|嗯|已)|能登|注册过|申工通"),
-    ]
-)
-_CODE_TEXT = r"[A-Za-z0-9]{6,}"
-"""An enrollment code typed in the answer ("有，是SH2023001")."""
-_code = answer_extractor(
-    [
-        ("forgot", r"忘|不记得|记不得|记不清|想不起|查不到|找不到|不知道"),
-        (
-            "no",
-            r"^(没|无|还没|不)|新单位|没申请|第一次|没有?(参保)?编码|没有?申请过|还没有?|没有$"
-            r"|新成立|刚成立|新注册",
-        ),
-        ("yes", rf"^(有|是|对|嗯|已|记得)|{_CODE_TEXT}"),
-    ]
-)
-_operator = answer_extractor(
-    [
-        ("no", r"^(没|无|还没|不|未)|没填|没有填|没弄|没搞|还没|没有$"),
-        ("yes", r"^(填过|填了|已|是|有|对|嗯|好|弄好|搞定)|填好|完善|弄好了|搞定了"),
-    ]
-)
-_wait = answer_extractor(
-    [
-        ("later", r"等|稍后|以后|回头|办好再|下次|晚点"),
-        ("continue", r"继续|先|名单|下一步|好"),
-    ]
-)
+def _instant(ctx: FlowContext) -> bool:
+    return mode_of(ctx) is Mode.INSTANT
 
 
-_TOPICS = {ACCOUNT: r"账号|帐号|账户|登录|注册", CODE: r"编码", OPERATOR: r"经办人"}
-"""The words naming each prerequisite, in corrections and in one message answering several."""
-
-
-def _show_answer(step: str) -> Callable[[str, FlowContext], str]:
-    def show(value: str, ctx: FlowContext) -> str:
-        return say(f"enroll_shown_{step}_{value}")
-
-    return show
-
-
-def prefill_prerequisites(text: str, ctx: FlowContext) -> None:
-    """ "账号编码都有，经办人也填了": each clause answers the prerequisite it names."""
-    if ctx.turn.state.step not in _TOPICS:
-        return
-    extractors = {ACCOUNT: _account, CODE: _code_answer, OPERATOR: _operator}
-    for clause in re.split(r"[,，。;；\s]+", normalize_text(text)):
-        for slot, words in _TOPICS.items():
-            if slot in ctx.slots or not re.search(words, clause):
-                continue
-            shared = re.sub(rf"({'|'.join(_TOPICS.values())})", "", clause)  # "账号编码都有"
-            value = extractors[slot](shared or clause, ctx)
-            if value is not None:
-                ctx.slots[slot] = value
-
-
-def _code_answer(text: str, ctx: FlowContext) -> str | None:
-    value = _code(text, ctx)
-    found = re.search(_CODE_TEXT, normalize_text(text))
-    if value == "yes" and found and not contains_personal_data(found.group(0)):
-        ctx.slots[CODE_VALUE] = found.group(0)  # the unit's code; a phone is none
-    return value
-
-
-def _ask_account(ctx: FlowContext) -> Reply:
-    return Reply(
-        say("enroll_ask_account"),
-        buttons(
-            ("enroll_account_yes", "yes"),
-            ("enroll_account_no", "no"),
-            ("enroll_account_forgot", "forgot"),
-        ),
-    )
-
-
-async def _account_help(ctx: FlowContext) -> list[Reply]:
-    if ctx.slots[ACCOUNT] == "no":
-        return [Reply(say("enroll_account_no_help"))]
-    review = policy_of(ctx).review_working_days
-    return [
-        Reply(
-            say(
-                "enroll_account_forgot_help",
-                ready_from=working_day(ctx.today, review.account_recovery_min),
-                ready_to=working_day(ctx.today, review.account_recovery_max),
-            )
-        )
-    ]
-
-
-def _ask_code(ctx: FlowContext) -> Reply:
-    return Reply(
-        say("enroll_ask_code"),
-        buttons(
-            ("enroll_code_yes", "yes"), ("enroll_code_no", "no"), ("enroll_code_forgot", "forgot")
-        ),
-    )
-
-
-async def _code_help(ctx: FlowContext) -> list[Reply]:
-    if ctx.slots[CODE] == "forgot":
-        return [Reply(say("enroll_code_forgot_help"))]
-    days = policy_of(ctx).review_working_days.enrollment_code
-    return [Reply(say("enroll_code_no_help", ready=working_day(ctx.today, days)))]
-
-
-def _ask_operator(ctx: FlowContext) -> Reply:
-    return Reply(
-        say("enroll_ask_operator"),
-        buttons(("enroll_operator_yes", "yes"), ("enroll_operator_no", "no")),
-    )
-
-
-async def _operator_help(ctx: FlowContext) -> list[Reply]:
-    return [Reply(say("enroll_operator_no_help"))]
-
-
-_UNIT_LEAD = re.compile(
-    r"^.*?(?:写错了?|错了|不对|改成|改为|更正为|应该是)[,，:：\s]*(?:应该)?(?:是|为|叫)?"
-)
-_UNIT_SAID = re.compile(
-    r"^(?:我们|我司|本|咱们)?(?:的)?(?:单位|公司|企业)?的?(?:名称|名字|全称|名)?(?:就)?"
-    r"(?:是|叫|叫做|为|[:：])\s*"
-)
-
-
-_NOT_A_NAME = re.compile(
-    r"报价|报个价|测算|保费|多少钱|状态|显示|[0-9一二三四五六七八九十]\s*个人|人工客服"
-)
-
-
-_ORG = re.compile(
-    r"(公司|厂|店|馆|中心|所|院|局|会|社|站|部|行|学校|小学|中学|大学|幼儿园|集团|医院|银行|酒店|工作室)$"
-)
-
-
-def _names_unit(text: str) -> bool:
-    """Shaped like a unit's name ("上海找人工有限公司"), whatever words it holds."""
-    return bool(_ORG.search(normalize_text(text).strip(" 。.")))
-
-
-def _unit(text: str, ctx: FlowContext) -> str | None:
-    """The unit's full name, without the words around it ("我们单位叫…", "全称是…")."""
-    name = " ".join(normalize_text(text).split())
-    if not name or QUESTION.search(name):
-        return None
-    if not _names_unit(name) and (extract_plans(name) or _NOT_A_NAME.search(name)):
-        return None  # a request ("报个价 8个人 A0 B0 C0"), not the unit's name
-    if contains_personal_data(name):  # it would reach the draft, the claims and the summary
-        raise Invalid(say("enroll_unit_personal_data"))
-    name = _UNIT_SAID.sub("", _UNIT_LEAD.sub("", name, count=1), count=1).strip(" 。.，,")
-    name = re.sub(r"[吧啊呀哈哦]+$", "", name)
-    low, high = UNIT_NAME_CHARS
-    if not low <= len(name) <= high or not re.search(r"[\u4e00-\u9fffA-Za-z]", name):
-        raise Invalid(say("enroll_unit_bad"))
-    return name
-
-
-def _prerequisites_missing(ctx: FlowContext) -> bool:
-    if ctx.slots.get(JOINED):
-        return False
-    return (
-        ctx.slots.get(ACCOUNT) != "yes"
-        or ctx.slots.get(CODE) == "no"
-        or ctx.slots.get(OPERATOR) != "yes"
-    )
-
-
-def _ask_wait(ctx: FlowContext) -> Reply:
-    return Reply(
-        say("enroll_ask_wait"),
-        buttons(("enroll_wait_continue", "continue"), ("enroll_wait_later", "later")),
-    )
-
-
-def _roster_step(ctx: FlowContext) -> str:
-    """The roster step, or in its place the check of a roster sent before it."""
-    return EARLY_STEP if EARLY in ctx.slots else ROSTER
-
-
-async def _paused(ctx: FlowContext) -> list[Reply]:
-    ctx.slots.pop(WAIT, None)  # resuming starts at the roster; the question is answered
-    return [Reply(say("enroll_paused", early=EARLY in ctx.slots))]
+def joined_centralized(ctx: FlowContext) -> bool:
+    return bool(ctx.slots.get(JOINED))
 
 
 STEPS = (
-    Step("intro", act=_intro, route=_after_intro, transitions=("closed", JOINED, SUBMIT)),
+    Step("intro", act=_intro,
+         transitions=(Go("closed", when=_closed), Go(JOINED, when=_instant), Go(SUBMIT))),
     Step("closed", end=True),
-    Step(JOINED, prompt=_ask_joined, extract=_joined, transitions=(FIXED, SUBMIT),
-         route=lambda ctx: FIXED if ctx.slots[JOINED] else SUBMIT,
+    Step(JOINED, prompt=_ask_joined, extract=_joined,
+         transitions=(Go(FIXED, when=joined_centralized), Go(SUBMIT)),
          corrects=r"集中参保|集中|参加过|参加了|没参加|办过", show=_show_joined),
     Step(FIXED, prompt=lambda ctx: Reply(say("enroll_ask_fixed_plans")), extract=_fixed,
          transitions=(SUBMIT,)),
@@ -386,30 +187,8 @@ STEPS = (
          corrects=r"提交|交名单|日期|时间|起保|生效|号|日|月|周|星期|礼拜|天", show=_show_submit),
     # A unit that joined centralized enrollment this year has done the platform's
     # prerequisites already (handbook: 参加过集中参保的单位无需进行该操作).
-    Step("submit_set", act=_submit_set, replay=True, transitions=(ACCOUNT, UNIT),
-         route=lambda ctx: UNIT if ctx.slots.get(JOINED) else ACCOUNT),
-    Step(ACCOUNT, prompt=_ask_account, extract=_account, transitions=("account_help", CODE),
-         route=lambda ctx: CODE if ctx.slots[ACCOUNT] == "yes" else "account_help",
-         corrects=_TOPICS[ACCOUNT], show=_show_answer("account")),
-    Step("account_help", act=_account_help, transitions=(CODE,)),
-    Step(CODE, prompt=_ask_code, extract=_code_answer, transitions=("code_help", OPERATOR),
-         route=lambda ctx: OPERATOR if ctx.slots[CODE] == "yes" else "code_help",
-         corrects=_TOPICS[CODE], show=_show_answer("code")),
-    Step("code_help", act=_code_help, transitions=(OPERATOR,)),
-    Step(OPERATOR, prompt=_ask_operator, extract=_operator,
-         transitions=("operator_help", UNIT),
-         route=lambda ctx: UNIT if ctx.slots[OPERATOR] == "yes" else "operator_help",
-         corrects=_TOPICS[OPERATOR], show=_show_answer("operator")),
-    Step("operator_help", act=_operator_help, transitions=(UNIT,)),
-    Step(UNIT, prompt=lambda ctx: Reply(say("enroll_ask_unit")), extract=_unit,
-         literal=_names_unit, transitions=(WAIT, ROSTER, EARLY_STEP),
-         corrects=r"单位名称|单位名|公司名|名称|全称",
-         show=lambda value, ctx: say("enroll_unit_shown", unit=value),
-         route=lambda ctx: WAIT if _prerequisites_missing(ctx) else _roster_step(ctx)),
-    Step(WAIT, prompt=_ask_wait, extract=_wait, transitions=("paused", ROSTER, EARLY_STEP),
-         route=lambda ctx: "paused" if ctx.slots[WAIT] == "later" else _roster_step(ctx)),
-    Step("paused", act=_paused, pause=True, transitions=(ROSTER, EARLY_STEP),
-         route=_roster_step),
+    Step("submit_set", act=_submit_set, replay=True,
+         transitions=(Go(UNIT, when=joined_centralized), Go(ACCOUNT))),
 )  # fmt: skip
 
 
@@ -419,11 +198,13 @@ _fill_fixed = prefill_slots({FIXED: _fixed})
 def prefill_fixed(text: str, ctx: FlowContext) -> None:
     """ "参加过，当时选的A0 B0 C0": the plans kept from centralized enrollment, said with the
     answer that the unit joined it."""
-    if ctx.turn.state.step in (JOINED, FIXED):
+    if ctx.step in (JOINED, FIXED):
         _fill_fixed(text, ctx)
 
 
 _JOINED_NO = r"没参加|没有参加|未参加|没办|没有办|没来得及|错过|没赶上"
+
+
 _JOINED_YES = r"参加过|参加了|办过|办了"
 
 
@@ -431,7 +212,7 @@ def prefill_joined(text: str, ctx: FlowContext) -> None:
     """ "我要参保 没参加过集中的": whether the unit joined centralized enrollment, said with
     the request (instant enrollment only; in the window the question is not asked)."""
     said = normalize_text(text)
-    if ctx.turn.state.step != "intro" or "集中" not in said:
+    if ctx.step != "intro" or "集中" not in said:
         return
     try:
         if mode_of(ctx) is not Mode.INSTANT:
@@ -446,7 +227,7 @@ def prefill_joined(text: str, ctx: FlowContext) -> None:
 
 def prefill_submit(text: str, ctx: FlowContext) -> None:
     """ "打算6月25号交名单" in the request that starts the enrollment: the submission date."""
-    if ctx.turn.state.step not in ("intro", JOINED, FIXED) or SUBMIT in ctx.slots:
+    if ctx.step not in ("intro", JOINED, FIXED) or SUBMIT in ctx.slots:
         return
     try:
         coverage_period(ctx.today)

@@ -16,7 +16,6 @@ from flows.enroll.draft import (
     OPERATOR,
     SUMMARY_FILE,
     UNIT,
-    category_of,
     counts_of,
     fixed_plans_of,
     mode_of,
@@ -92,10 +91,11 @@ _NOT_IN_FILE_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
 
 
 def unit_file(ctx: FlowContext, base: str) -> str:
-    """``base`` named for this unit and submission date ("甲公司_参保汇总_20230710.xlsx"): two
-    units' files saved in one folder never replace each other."""
+    """The file ``base`` (a catalog key) named for this unit and submission date
+    ("甲公司_参保汇总_20230710.xlsx"): two units' files saved in one folder never replace
+    each other."""
     unit = _NOT_IN_FILE_NAMES.sub("", str(ctx.slots[UNIT])).strip(" .")[:40] or "单位"
-    stem, dot, suffix = base.rpartition(".")
+    stem, dot, suffix = say(base).rpartition(".")
     return f"{unit}_{stem}_{submitted_on(ctx):%Y%m%d}{dot}{suffix}"
 
 
@@ -106,12 +106,12 @@ def _files(ctx: FlowContext, quote: UnitQuote, deadline: str) -> tuple[OutgoingF
     policy = policy_of(ctx)
     people = []
     for p in people_of(ctx):
-        person = sealed.get(p["row"])
-        if person is None or p["conflict"] or category_of(p) is Category.OVER_AGE:
+        person = sealed.get(p.row)
+        if person is None or p.conflict or p.category is Category.OVER_AGE:
             continue
         # "设为在职" in chat: the clean file says 是 in 是否有社保, as the platform needs.
-        person = replace(person, has_social_insurance=p["si"])
-        people.append((person, category_of(p), p["masked"]))
+        person = replace(person, has_social_insurance=p.si)
+        people.append((person, p.category, p.masked))
     clean = clean_roster_bytes([person for person, _, _ in people], policy)
     summary = summary_workbook_bytes(
         unit=ctx.slots[UNIT],
@@ -147,14 +147,14 @@ def _checklist(ctx: FlowContext, quote: UnitQuote, deadline: str) -> list[str]:
         steps_.append(say("enroll_step_code", ready=ready))
     if ctx.slots.get(OPERATOR) != "yes" and not ctx.slots.get(JOINED):
         steps_.append(say("enroll_step_operator"))
-    entry = "集中参保办理" if mode_of(ctx) is Mode.CENTRALIZED else "即时参保办理"
+    entry = say("enroll.platform_entry", centralized=mode_of(ctx) is Mode.CENTRALIZED)
     steps_.append(
         say("enroll_step_batch", entry=entry, unit=ctx.slots[UNIT],
             code=ctx.slots.get(CODE_VALUE), forgot=ctx.slots.get(CODE) == "forgot",
             pending=label["roster_pending_validation"])
     )  # fmt: skip
     steps_.append(say("enroll_step_upload", clean_file=unit_file(ctx, CLEAN_FILE)))
-    kept = sum(1 for p in people_of(ctx) if p["over"] and p["keep"] and not p["conflict"])
+    kept = sum(1 for p in people_of(ctx) if p.over and p.keep and not p.conflict)
     steps_.append(say("enroll_step_validate", kept=kept, passed=label["validation_passed"]))
     attachments = ctx.slots.get(ATTACHMENTS) or []
     if attachments:
