@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from rules.sentence import Sentence
+
 
 class HubaoError(Exception):
     """Root of every error hubao expects: a message for the user, a status for the shell."""
@@ -35,11 +37,7 @@ class RulesError(HubaoError):
     code = "rules_error"
 
     def __init__(self, key: str, /, **values: Any) -> None:
-        # Imported here, not above: the catalog reads the policy data, whose loading
-        # raises these errors.
-        from rules.catalog import say
-
-        super().__init__(say(key, **values))
+        super().__init__(Sentence.of(key, **values).text)
         self.key = key
         self.values = values
 

@@ -22,7 +22,7 @@ _CHECK_CHARS = "10X98765432"
 _ID18 = re.compile(r"\d{17}[\dX]")
 _ID15 = re.compile(r"\d{15}")
 EARLIEST_BIRTH = dt.date(1900, 1, 1)
-"""No one alive was born before; numbers and birth date columns saying so are wrong."""
+"""A birth date before this one, in an ID number or a birth date column, is a mistake."""
 _SPACES = re.compile(r"[\s\u200b\ufeff'\"‘’“”]+")
 
 

@@ -15,9 +15,15 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from rules.catalog import say
-
 K = TypeVar("K", bound=StrEnum)
+
+
+def _say(key: str, **values: Any) -> str:
+    # Imported when a sentence is rendered, not when the rules are: the catalog brings
+    # Jinja2 and the policy data, which a caller that only checks or masks never needs.
+    from rules.catalog import say
+
+    return say(key, **values)
 
 
 @dataclass(frozen=True)
@@ -35,7 +41,7 @@ class Sentence:
     @property
     def text(self) -> str:
         """The sentence as the user reads it."""
-        return say(self.key, **dict(self.values))
+        return _say(self.key, **dict(self.values))
 
     def __str__(self) -> str:
         return self.text
@@ -51,7 +57,7 @@ class CatalogLabels(Mapping[K, str]):
     def __getitem__(self, key: K) -> str:
         if key not in self._keys:
             raise KeyError(key)
-        return say(f"{self._prefix}.{key}")
+        return _say(f"{self._prefix}.{key}")
 
     def __iter__(self) -> Iterator[K]:
         return iter(self._keys)

@@ -11,23 +11,14 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 
 from rules.policy import PolicyYear
-from rules.roster.model import (
-    Code,
-    Person,
-    RosterCheck,
-    RosterField,
-    RosterRow,
-    RowFinding,
-    Severity,
-)
+from rules.roster.model import Code, Person, RosterCheck, RosterField, RosterRow, RowFinding
 from rules.roster.rows import check_rows
 
 
-def _only_si_answer_wrong(findings: Sequence[RowFinding]) -> bool:
+def _only_si_answer_wrong(errors: Sequence[RowFinding]) -> bool:
     """Whether a row's errors all come from its 是否有社保 answer: blank, unreadable, or
     否 at an age only 职保 staff may enroll (the message says to change it to 是)."""
-    errors = [f for f in findings if f.severity is Severity.ERROR]
-    return bool(errors) and all(
+    return all(
         f.code in (Code.BAD_SI_FLAG, Code.INELIGIBLE)
         or (f.code is Code.MISSING_REQUIRED and f.field is RosterField.SOCIAL_INSURANCE)
         for f in errors
@@ -47,10 +38,10 @@ def people_if_insured(
     one to remove or confirm. The unit settles such a row in chat instead of re-uploading.
     The rows' other cells were checked already (a duplicate number is an error of its own,
     so such a row is not here)."""
-    by_row: dict[int, list[RowFinding]] = {}
-    for finding in check.findings:
-        by_row.setdefault(finding.row, []).append(finding)
-    wanted = {row for row, found in by_row.items() if _only_si_answer_wrong(found)}
+    errors_by_row: dict[int, list[RowFinding]] = {}
+    for error in check.errors:
+        errors_by_row.setdefault(error.row, []).append(error)
+    wanted = {row for row, errors in errors_by_row.items() if _only_si_answer_wrong(errors)}
     fixed = [
         RosterRow(
             r.row,

@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from rules.catalog import say
 from rules.ids import DocType, Sex
 from rules.people import Category
 from rules.platform import template
@@ -98,7 +97,7 @@ class Code(StrEnum):
     @property
     def label(self) -> str:
         """A few words for summaries and counts."""
-        return say(f"rules.code.{self}")
+        return Sentence(f"rules.code.{self}").text
 
 
 _WARNINGS = frozenset({Code.OVER_AGE, Code.CONTROL_CHARS})

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
-from rules.catalog import say
 from rules.fmt import percent
 from rules.policy import PolicyYear
 from rules.sentence import Sentence
@@ -33,7 +32,7 @@ class Document(StrEnum):
     @property
     def label(self) -> str:
         """The document's name as the handbook writes it."""
-        return say(f"rules.document.{self}")
+        return Sentence(f"rules.document.{self}").text
 
 
 # The handbook's sample supporting documents; each explains a situation
