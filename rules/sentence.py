@@ -19,8 +19,9 @@ K = TypeVar("K", bound=StrEnum)
 
 
 def _say(key: str, **values: Any) -> str:
-    # Imported when a sentence is rendered, not when the rules are: the catalog brings
-    # Jinja2 and the policy data, which a caller that only checks or masks never needs.
+    # Imported when a sentence is rendered, not when the rules are: the catalog reads the
+    # policy data, whose module raises the rules' errors (which are sentences), and it
+    # brings Jinja2, which a caller that only checks or masks never needs.
     from rules.catalog import say
 
     return say(key, **values)
@@ -28,7 +29,8 @@ def _say(key: str, **values: Any) -> str:
 
 @dataclass(frozen=True)
 class Sentence:
-    """The catalog entry ``key`` with ``values``; hashable, so findings holding one are."""
+    """The catalog entry ``key`` with ``values``; hashable when the values are (findings
+    holding one stay hashable)."""
 
     key: str
     values: tuple[tuple[str, Any], ...] = ()
