@@ -11,6 +11,7 @@ import chinese_calendar
 from rules.errors import CalendarUnavailable, NoPolicyData
 from rules.fmt import cn_date
 from rules.policy import PolicyYear, Series, policy_for_enrollment_date, policy_years
+from rules.sentence import CatalogLabels
 
 ONE_DAY = dt.timedelta(days=1)
 
@@ -20,7 +21,7 @@ class Mode(StrEnum):
     INSTANT = "instant"
 
 
-MODE_LABELS = {Mode.CENTRALIZED: "集中参保", Mode.INSTANT: "即时参保"}
+MODE_LABELS = CatalogLabels("rules.mode", Mode)
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,9 @@ def mode_on(day: dt.date) -> tuple[PolicyYear, Mode]:
         return policy, Mode.CENTRALIZED
     if policy.windows.instant_open <= day <= policy.coverage.end:
         return policy, Mode.INSTANT
-    raise NoPolicyData(f"{cn_date(day)}不在参保办理时间内：集中参保{cn_date(window.open)}开始。")
+    raise NoPolicyData(
+        "rules.error.not_enrollment_time", day=cn_date(day), open=cn_date(window.open)
+    )
 
 
 def coverage_period(submitted: dt.date) -> CoveragePeriod:
@@ -54,8 +57,11 @@ def coverage_period(submitted: dt.date) -> CoveragePeriod:
     start = submitted + ONE_DAY
     if start > policy.coverage.end:
         raise NoPolicyData(
-            f"{cn_date(submitted)}提交名单，起保日{cn_date(start)}已超出{policy.year}年度保障期"
-            f"（至{cn_date(policy.coverage.end)}），新年度的参保安排以平台公布为准。"
+            "rules.error.start_after_year",
+            submitted=cn_date(submitted),
+            start=cn_date(start),
+            year=policy.year,
+            end=cn_date(policy.coverage.end),
         )
     return CoveragePeriod(policy.year, mode, start, policy.coverage.end)
 
@@ -115,9 +121,7 @@ def is_working_day(day: dt.date) -> bool:
     try:
         return bool(chinese_calendar.is_workday(day))
     except NotImplementedError:
-        raise CalendarUnavailable(
-            f"还没有{day.year}年的法定节假日安排，无法按工作日推算日期，请以平台显示为准。"
-        ) from None
+        raise CalendarUnavailable("rules.error.no_calendar", year=day.year) from None
 
 
 def add_working_days(submitted: dt.date, days: int) -> dt.date:

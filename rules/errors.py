@@ -2,16 +2,23 @@
 
 ``HubaoError`` is the root of every expected error in every layer: it carries a Chinese
 ``message`` a user can read as is and the ``exit_status`` a command ends with, and the
-command line catches it in one place. The rules' errors carry a stable ``code``::
+command line catches it in one place. The rules' errors carry a stable ``code`` and are
+raised with a key of the text catalog and its values (``key``, ``values``); their
+``message`` is that sentence rendered::
 
     HubaoError
     └── RulesError
-    ├── NoPolicyData        a date outside every known policy year
-    ├── CalendarUnavailable the official working-day calendar has no data for a date
-    └── InvalidInput        a value that cannot be read (a date, a plan code, ...)
+        ├── NoPolicyData        a date outside every known policy year
+        ├── CalendarUnavailable the official working-day calendar has no data for a date
+        ├── InvalidInput        a value that cannot be read (a date, a plan code, ...)
+        └── SelectionRefused    plan codes the rules refuse (``rules.premium``)
 """
 
 from __future__ import annotations
+
+from typing import Any
+
+from rules.sentence import Sentence
 
 
 class HubaoError(Exception):
@@ -25,9 +32,14 @@ class HubaoError(Exception):
 
 
 class RulesError(HubaoError):
-    """Root of every error the rules raise."""
+    """Root of every error the rules raise: the catalog's sentence ``key`` with ``values``."""
 
     code = "rules_error"
+
+    def __init__(self, key: str, /, **values: Any) -> None:
+        super().__init__(Sentence.of(key, **values).text)
+        self.key = key
+        self.values = values
 
 
 class NoPolicyData(RulesError):

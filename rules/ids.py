@@ -14,10 +14,15 @@ import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
+from rules.platform import template
+from rules.sentence import Sentence
+
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
 _ID18 = re.compile(r"\d{17}[\dX]")
 _ID15 = re.compile(r"\d{15}")
+EARLIEST_BIRTH = dt.date(1900, 1, 1)
+"""A birth date before this one, in an ID number or a birth date column, is a mistake."""
 _SPACES = re.compile(r"[\s\u200b\ufeff'\"‘’“”]+")
 
 
@@ -26,15 +31,20 @@ class Sex(StrEnum):
     FEMALE = "女"
 
 
+_NAMES = template().doc_types
+
+
 class DocType(StrEnum):
-    RESIDENT_ID = "居民身份证"
-    HK_MACAU_PERMIT = "港澳居民居住证"
-    TAIWAN_PERMIT = "台湾居民居住证"
-    FOREIGN_PR_ID = "外国人永久居留身份证"
-    PASSPORT = "护照"
-    HK_MACAU_PASS = "港澳居民来往内地通行证"
-    TAIWAN_PASS = "台湾居民来往大陆通行证"
-    OTHER = "其他"
+    """The platform's document types; the values are its dropdown's labels."""
+
+    RESIDENT_ID = _NAMES["RESIDENT_ID"].label
+    HK_MACAU_PERMIT = _NAMES["HK_MACAU_PERMIT"].label
+    TAIWAN_PERMIT = _NAMES["TAIWAN_PERMIT"].label
+    FOREIGN_PR_ID = _NAMES["FOREIGN_PR_ID"].label
+    PASSPORT = _NAMES["PASSPORT"].label
+    HK_MACAU_PASS = _NAMES["HK_MACAU_PASS"].label
+    TAIWAN_PASS = _NAMES["TAIWAN_PASS"].label
+    OTHER = _NAMES["OTHER"].label
 
     @property
     def structured(self) -> bool:
@@ -50,27 +60,11 @@ _STRUCTURED_PREFIX: dict[DocType, tuple[str, ...] | None] = {
     DocType.FOREIGN_PR_ID: ("9",),
 }
 
+# Every name a roster cell may give a document type: its label and the other names.
 _DOC_TYPE_ALIASES = {
-    "身份证": DocType.RESIDENT_ID,
-    "居民身份证": DocType.RESIDENT_ID,
-    "中华人民共和国居民身份证": DocType.RESIDENT_ID,
-    "二代身份证": DocType.RESIDENT_ID,
-    "港澳居民居住证": DocType.HK_MACAU_PERMIT,
-    "港澳居住证": DocType.HK_MACAU_PERMIT,
-    "台湾居民居住证": DocType.TAIWAN_PERMIT,
-    "台湾居住证": DocType.TAIWAN_PERMIT,
-    "港澳台居民居住证": DocType.HK_MACAU_PERMIT,
-    "外国人永久居留身份证": DocType.FOREIGN_PR_ID,
-    "外国人永久居留证": DocType.FOREIGN_PR_ID,
-    "永久居留身份证": DocType.FOREIGN_PR_ID,
-    "护照": DocType.PASSPORT,
-    "外国护照": DocType.PASSPORT,
-    "港澳居民来往内地通行证": DocType.HK_MACAU_PASS,
-    "回乡证": DocType.HK_MACAU_PASS,
-    "港澳通行证": DocType.HK_MACAU_PASS,
-    "台湾居民来往大陆通行证": DocType.TAIWAN_PASS,
-    "台胞证": DocType.TAIWAN_PASS,
-    "其他": DocType.OTHER,
+    name: doc_type
+    for doc_type in DocType
+    for name in (doc_type.value, *_NAMES[doc_type.name].aliases)
 }
 
 
@@ -95,8 +89,13 @@ class IdProblem:
     """Why a number is not a valid ID. ``upgraded`` offers the 18-digit form of an old one."""
 
     code: str
-    message: str
+    sentence: Sentence
     upgraded: str | None = None
+
+    @property
+    def message(self) -> str:
+        """Why, as the user reads it."""
+        return self.sentence.text
 
 
 def normalize_id(raw: str) -> str:
@@ -138,41 +137,29 @@ def parse_id(raw: str, doc_type: DocType, today: dt.date) -> IdInfo | IdProblem:
     if _ID15.fullmatch(number) and doc_type is DocType.RESIDENT_ID:
         upgraded = upgrade_15(number)
         return IdProblem(
-            "id_old_15",
-            f"这是15位的老身份证号，平台需要18位号码。按规则换算应为 {mask_id(upgraded)}，"
-            "请与本人身份证核对后改成18位。",
-            upgraded=upgraded,
+            "id_old_15", Sentence.of("rules.id.old_15", masked=mask_id(upgraded)), upgraded
         )
     if not _ID18.fullmatch(number):
+        other_chars = not re.fullmatch(r"[\dX]*", number)
         return IdProblem(
             "id_format",
-            f"{doc_type}号码应为18位（17位数字加1位数字或X），现在是{len(number)}位"
-            + ("，还含有其他字符" if not re.fullmatch(r"[\dX]*", number) else "")
-            + "。请对照证件重新填写。",
+            Sentence.of(
+                "rules.id.length", doc_type=doc_type.value, length=len(number), other=other_chars
+            ),
         )
     prefixes = _STRUCTURED_PREFIX[doc_type]
     if prefixes is not None and not number.startswith(prefixes):
         return IdProblem(
-            "id_format",
-            f"{doc_type}号码应以 {' 或 '.join(prefixes)} 开头。请核对证件类型和号码是否对应。",
+            "id_format", Sentence.of("rules.id.prefix", doc_type=doc_type.value, prefixes=prefixes)
         )
     if doc_type is DocType.RESIDENT_ID and number.startswith(("81", "82", "83", "9")):
-        return IdProblem(
-            "id_format",
-            "这个号码是港澳台居民居住证或外国人永久居留身份证的号码，证件类型请选对应的类型。",
-        )
+        return IdProblem("id_format", Sentence.of("rules.id.permit_number"))
     expected = check_char(number[:17])
     if number[17] != expected:
-        return IdProblem(
-            "id_checksum",
-            "号码最后一位校验码不对，通常是某一位抄错了。请对照证件逐位核对。",
-        )
+        return IdProblem("id_checksum", Sentence.of("rules.id.checksum"))
     birth = birth_date_of(number)
-    if birth is None or birth > today or birth.year < 1900:
-        return IdProblem(
-            "id_birthdate",
-            f"号码第7到14位（{number[6:14]}）不是有效的出生日期。请对照证件核对。",
-        )
+    if birth is None or birth > today or birth.year < EARLIEST_BIRTH.year:
+        return IdProblem("id_birthdate", Sentence.of("rules.id.birthdate", digits=number[6:14]))
     sex = Sex.MALE if int(number[16]) % 2 else Sex.FEMALE
     return IdInfo(number=number, doc_type=doc_type, birth_date=birth, sex=sex)
 

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from rules.ids import Sex, age_on
 from rules.policy import PolicyYear
+from rules.sentence import CatalogLabels
 
 
 class Category(StrEnum):
@@ -20,12 +21,7 @@ class Category(StrEnum):
     """Not in 职保 and at or over the age limit, or retired: cannot enroll."""
 
 
-CATEGORY_LABELS: dict[Category, str] = {
-    Category.ZHIBAO: "职保在职人员",
-    Category.NON_ZHIBAO: "非职保人员（未超龄）",
-    Category.OVER_AGE: "职保超龄人员（待确认）",
-    Category.INELIGIBLE: "不能参保人员",
-}
+CATEGORY_LABELS = CatalogLabels("rules.category", Category)
 
 
 def age_limit(sex: Sex, policy: PolicyYear) -> int:

@@ -9,18 +9,29 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rules.errors import InvalidInput
-from rules.policy import PlanCode, PolicyYear
+from rules.policy import PlanCode, PolicyYear, latest_policy_year
+from rules.sentence import Sentence
 
-_SEPARATORS = re.compile(r"[\s,，、;；/+＋和及与]+")
+# Commas, the enumeration comma and semicolons, half- and full-width; 和, 及 and 与.
+_SEPARATORS = re.compile(r"[\s,\uff0c\u3001;\uff1b/+\uff0b和及与]+")
 _CODE = re.compile(r"[A-Z]+\d+")
 
 
 @dataclass(frozen=True)
 class Refusal:
-    """One reason a selection is refused: a stable code and a Chinese message."""
+    """One reason a selection is refused: a stable code and the sentence that says it."""
 
     code: str
-    message: str
+    sentence: Sentence
+
+    @property
+    def message(self) -> str:
+        """The reason as the user reads it."""
+        return self.sentence.text
+
+
+def _refusal(code: str, **values: object) -> Refusal:
+    return Refusal(code, Sentence.of(f"rules.refusal.{code}", **values))
 
 
 @dataclass(frozen=True)
@@ -43,9 +54,11 @@ def parse_plan_codes(text: str) -> tuple[PlanCode, ...]:
         return ()
     codes = tuple(_CODE.findall(compact))
     if "".join(codes) != compact:
+        # The examples: the basic trio and the first enhanced plan of the newest year.
+        policy = latest_policy_year()
+        enhanced = next(p.code for p in policy.plans if not p.is_basic)
         raise InvalidInput(
-            f"没看懂“{text.strip()}”里的保障项目代码。"
-            "请写成 A0、B0、C0、A1 这样的代码，用逗号隔开。"
+            "rules.plans.unreadable", text=text.strip(), examples=(*policy.trio, enhanced)
         )
     return codes
 
@@ -65,58 +78,32 @@ def check_selection(
     known = set(policy.plan_codes)
 
     if not chosen:
-        refusals.append(Refusal("empty_selection", "还没有选择保障项目。"))
+        refusals.append(_refusal("empty_selection"))
 
-    unknown = [c for c in dict.fromkeys(chosen) if c not in known]
+    unknown = tuple(c for c in dict.fromkeys(chosen) if c not in known)
     if unknown:
-        refusals.append(
-            Refusal(
-                "unknown_plan",
-                f"没有这个保障项目：{'、'.join(unknown)}。"
-                f"可选的是 {'、'.join(policy.plan_codes)}。",
-            )
-        )
+        refusals.append(_refusal("unknown_plan", unknown=unknown, known=policy.plan_codes))
 
-    repeated = [c for c, n in Counter(chosen).items() if n > 1]
+    repeated = tuple(c for c, n in Counter(chosen).items() if n > 1)
     if repeated:
-        refusals.append(
-            Refusal(
-                "duplicate_plan", f"{'、'.join(repeated)} 选了不止一次：每个保障项目只能参保一份。"
-            )
-        )
+        refusals.append(_refusal("duplicate_plan", repeated=repeated))
 
     plans = [policy.plan(c) for c in dict.fromkeys(chosen) if c in known]
-    basics = [p.code for p in policy.plans if p.is_basic]
+    basics = tuple(p.code for p in policy.plans if p.is_basic)
     if chosen and not any(p.is_basic for p in plans):
-        refusals.append(
-            Refusal(
-                "no_basic",
-                f"基本保障项目 {'、'.join(basics)} 至少要选 1 种，"
-                "加强保障项目只能在基本保障项目的基础上参加。",
-            )
-        )
+        refusals.append(_refusal("no_basic", basics=basics))
 
     for series, info in policy.series.items():
-        enhanced = [p.code for p in plans if p.series == series and not p.is_basic]
+        enhanced = tuple(p.code for p in plans if p.series == series and not p.is_basic)
         if len(enhanced) > 1:
-            options = [p.code for p in policy.plans if p.series == series and not p.is_basic]
+            options = tuple(p.code for p in policy.plans if p.series == series and not p.is_basic)
             refusals.append(
-                Refusal(
-                    "multiple_enhanced",
-                    f"{info.name}的加强保障 {'、'.join(options)} 至多选 1 种，"
-                    f"现在选了 {'、'.join(enhanced)}。",
-                )
+                _refusal("multiple_enhanced", series=info.name, options=options, chosen=enhanced)
             )
 
     if centralized_plans is not None:
         fixed = {c.upper() for c in centralized_plans}
         if set(chosen) != fixed:
-            refusals.append(
-                Refusal(
-                    "differs_from_centralized",
-                    "参加过集中参保的单位，即时参保的保障项目必须与集中参保时一致："
-                    f"{'、'.join(sorted(fixed))}，不能增减。",
-                )
-            )
+            refusals.append(_refusal("differs_from_centralized", plans=tuple(sorted(fixed))))
 
     return SelectionCheck(plans=tuple(dict.fromkeys(chosen)), refusals=tuple(refusals))

@@ -163,7 +163,7 @@ class PolicyYear(_Frozen):
         for tier in self.pricing:
             if tier.covers(start):
                 return tier
-        raise NoPolicyData(f"{cn_date(start)}不在{self.year}年度保障期内，没有对应的缴费标准。")
+        raise NoPolicyData("rules.error.no_price_tier", day=cn_date(start), year=self.year)
 
     def covers(self, day: dt.date) -> bool:
         return self.coverage.start <= day <= self.coverage.end
@@ -193,14 +193,8 @@ def policy_for_coverage_date(day: dt.date) -> PolicyYear:
     for year in policy_years():
         if year.covers(day):
             return year
-    known = "、".join(
-        f"{cn_date(y.coverage.start)}至{cn_date(y.coverage.end)}" for y in policy_years()
-    )
-    hotline = latest_policy_year().contacts.hotline
-    raise NoPolicyData(
-        f"{cn_date(day)}不在已知的保障年度内（目前只有{known}的数据），暂时无法计算。"
-        f"新年度的标准以平台公布为准，也可拨打{hotline}热线咨询。"
-    )
+    periods = [(cn_date(y.coverage.start), cn_date(y.coverage.end)) for y in policy_years()]
+    raise NoPolicyData("rules.error.no_policy_year", day=cn_date(day), periods=periods)
 
 
 def policy_for_enrollment_date(day: dt.date) -> PolicyYear:

@@ -21,7 +21,7 @@ class SelectionRefused(RulesError):
     code = "selection_refused"
 
     def __init__(self, refusals: tuple[Refusal, ...]) -> None:
-        super().__init__("；".join(r.message for r in refusals))
+        super().__init__("rules.selection_refused", reasons=[r.message for r in refusals])
         self.refusals = refusals
 
 
