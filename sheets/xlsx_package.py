@@ -75,13 +75,22 @@ def _no_doctype(*_: object) -> None:
     raise ValueError("DOCTYPE in a workbook part")
 
 
-def new_parser() -> Any:
-    """An expat parser that buffers text and refuses a DTD."""
+def new_parser(
+    start: Callable[[str, dict[str, str]], None],
+    end: Callable[[str], None] | None = None,
+    data: Callable[[str], None] | None = None,
+) -> Any:
+    """An expat parser with these handlers, that buffers text and refuses a DTD."""
     parser = expat.ParserCreate()
     parser.buffer_text = True
     parser.buffer_size = _CHUNK
     parser.StartDoctypeDeclHandler = _no_doctype
     parser.EntityDeclHandler = _no_doctype
+    parser.StartElementHandler = start
+    if end is not None:
+        parser.EndElementHandler = end
+    if data is not None:
+        parser.CharacterDataHandler = data
     return parser
 
 
@@ -110,13 +119,17 @@ class TextCapture:
             self.size += len(chunk)
 
     def clear(self) -> None:
-        self.parts.clear()
-        self.size = 0
+        if self.parts:
+            self.parts = []
+            self.size = 0
 
     def take(self) -> str:
         """The text captured since the last ``take`` or ``clear``, then cleared."""
+        if not self.parts:
+            return ""
         text = "".join(self.parts)[:MAX_TEXT]
-        self.clear()
+        self.parts = []
+        self.size = 0
         return text
 
 
@@ -192,12 +205,24 @@ class Package:
     def _parse(
         self,
         part: str,
-        parser: Any,
-        done: Callable[[], bool] = bool,
+        start: Callable[[str, dict[str, str]], None],
+        end: Callable[[str], None] | None = None,
+        data: Callable[[str], None] | None = None,
+        *,
+        stop_after: str | None = None,
         cap: int | None = None,
         refusal: Callable[[], Refused] = too_complex,
     ) -> None:
-        for _ in self.feed(part, parser, done, cap, refusal):
+        """Parse ``part`` with these handlers: all of it, or up to the end of its first
+        ``stop_after`` element (then ``end`` is not used)."""
+        ended = False
+
+        def end_of(name: str) -> None:
+            nonlocal ended
+            ended = ended or name.rpartition(":")[2] == stop_after
+
+        parser = new_parser(start, end_of if stop_after is not None else end, data)
+        for _ in self.feed(part, parser, lambda: ended, cap, refusal):
             pass
 
     # -- the package ------------------------------------------------------------------------
@@ -221,9 +246,7 @@ class Package:
                 target = posixpath.normpath(posixpath.join(folder, target))
             found[attrs.get("Id", "")] = (attrs.get("Type", "").rpartition("/")[2], target)
 
-        parser = new_parser()
-        parser.StartElementHandler = start
-        self._parse(rels, parser)
+        self._parse(rels, start)
         return found
 
     def _sheets(
@@ -231,8 +254,7 @@ class Package:
     ) -> tuple[list[Sheet], dt.datetime]:
         sheets: list[Sheet] = []
         epoch = WINDOWS_EPOCH
-        tags = Tags("sheet", "sheets", "workbookPr")
-        ended = False
+        tags = Tags("sheet", "workbookPr")
 
         def start(name: str, attrs: dict[str, str]) -> None:
             nonlocal epoch
@@ -249,14 +271,7 @@ class Package:
             elif tag == "workbookPr" and attrs.get("date1904") in ("1", "true"):
                 epoch = MAC_EPOCH
 
-        def end(name: str) -> None:
-            nonlocal ended
-            ended = ended or tags[name] == "sheets"
-
-        parser = new_parser()
-        parser.StartElementHandler = start
-        parser.EndElementHandler = end
-        self._parse(book, parser, lambda: ended)
+        self._parse(book, start, stop_after="sheets")
         return sheets, epoch
 
     def _shared_strings(self, part: str) -> list[str]:
@@ -280,7 +295,7 @@ class Package:
             if tag == "t":
                 text.on = False
             elif tag == "si":
-                value = unescape(text.take())
+                value = unescape(text.take()) if text.parts else ""
                 strings.append(value)
                 chars += len(value)
                 if len(strings) > MAX_SHARED_STRINGS or chars > MAX_SHARED_CHARS:
@@ -288,11 +303,7 @@ class Package:
             elif tag == "rPh":
                 phonetic = False
 
-        parser = new_parser()
-        parser.StartElementHandler = start
-        parser.EndElementHandler = end
-        parser.CharacterDataHandler = text.data
-        self._parse(part, parser, refusal=too_many_strings)
+        self._parse(part, start, end, text.data, refusal=too_many_strings)
         return strings
 
     def _styles(self, part: str) -> tuple[frozenset[str], frozenset[str]]:
@@ -300,7 +311,7 @@ class Package:
         and those that are a duration."""
         custom: dict[str, str] = {}
         formats: list[str] = []
-        in_xfs = ended = False
+        in_xfs = False
         tags = Tags("numFmt", "cellXfs", "xf")
 
         def start(name: str, attrs: dict[str, str]) -> None:
@@ -315,14 +326,7 @@ class Package:
             elif tag == "cellXfs":
                 in_xfs = True
 
-        def end(name: str) -> None:
-            nonlocal ended
-            ended = ended or tags[name] == "cellXfs"
-
-        parser = new_parser()
-        parser.StartElementHandler = start
-        parser.EndElementHandler = end
-        self._parse(part, parser, lambda: ended, cap=MAX_STYLE_TAGS)
+        self._parse(part, start, stop_after="cellXfs", cap=MAX_STYLE_TAGS)
         kinds: dict[str, tuple[bool, bool]] = {}
         for number in set(formats):
             code = custom.get(number)

@@ -207,7 +207,8 @@ def sheet_rows(
             kind = attrs.get("t", "n")
             style = attrs.get("s")
             has_value = False
-            text.clear()
+            if text.parts:  # (a check, not a call: this runs for every cell)
+                text.clear()
         elif tag == "v":
             if kind != "inlineStr":
                 has_value = True
@@ -264,13 +265,9 @@ def sheet_rows(
         elif tag == "sheetData":
             ended = True
 
-    parser = new_parser()
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = text.data
     for _ in book.feed(
         sheet.part,
-        parser,
+        new_parser(start, end, text.data),
         lambda: ended or number > until,
         refusal=too_many_cells,
         sheet=True,
