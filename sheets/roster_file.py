@@ -24,11 +24,7 @@ from rules.policy import PolicyYear
 from rules.text import drop_invisible
 from sheets.csv_roster import read_csv
 from sheets.roster_rows import (
-    HEADER_SCAN_ROWS,
-    MAX_CELLS,
-    MAX_COLUMNS,
     MAX_FILE_BYTES,
-    MAX_ROWS,
     MAX_UNCOMPRESSED_BYTES,
     CellValue,
     FileFinding,
@@ -40,11 +36,7 @@ from sheets.roster_rows import (
 from sheets.xlsx_roster import read_xlsx
 
 __all__ = [
-    "HEADER_SCAN_ROWS",
-    "MAX_CELLS",
-    "MAX_COLUMNS",
     "MAX_FILE_BYTES",
-    "MAX_ROWS",
     "MAX_UNCOMPRESSED_BYTES",
     "CellValue",
     "FileFinding",
