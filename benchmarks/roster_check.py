@@ -26,7 +26,8 @@ import openpyxl
 
 from rules.policy import latest_policy_year
 from rules.roster import RosterCheck, check_rows, check_unit
-from sheets.roster_file import RosterFile, read_roster, write_clean, write_report
+from sheets.roster_file import RosterFile, read_roster
+from sheets.roster_write import write_clean, write_report
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 POLICY = latest_policy_year()

@@ -186,7 +186,7 @@ def _result_json(
 
 
 def cmd_roster_template(args: argparse.Namespace) -> int:
-    from sheets.roster_file import write_template  # openpyxl: only for roster commands
+    from sheets.roster_write import write_template  # openpyxl: only for roster commands
 
     out = Path(args.out)
     try:
@@ -233,7 +233,8 @@ class _CheckOptions:
 
 
 def _check(args: argparse.Namespace, source: Path, options: _CheckOptions) -> int:
-    from sheets.roster_file import FileFinding, summary_lines, write_clean, write_report
+    from sheets.roster_file import FileFinding
+    from sheets.roster_write import summary_lines, write_clean, write_report
 
     policy, start = options.policy, options.as_of.day
     last_year, si_payers = options.last_year, options.si_payers

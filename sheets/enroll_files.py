@@ -15,16 +15,10 @@ from rules.people import CATEGORY_LABELS, Category
 from rules.policy import PolicyYear
 from rules.premium import UnitQuote
 from rules.roster import Person, RosterCheck
-from sheets.roster_file import (
-    RosterFile,
-    write_people,
-    write_report,
-    write_template,
-)
+from sheets.roster_rows import RosterFile
+from sheets.roster_write import write_people, write_report, write_template
 from sheets.xlsx_out import put, workbook_bytes
 
-SUMMARY_SHEET = "参保汇总"
-PEOPLE_SHEET = "参保人员"
 _BOLD = Font(bold=True)
 _WRAP = Alignment(wrap_text=True, vertical="top")
 
@@ -63,45 +57,69 @@ def summary_workbook_bytes(
     plans and premium). ID numbers appear masked only: this file may be forwarded."""
     workbook = openpyxl.Workbook()
     ws = workbook.active
-    ws.title = SUMMARY_SHEET
+    ws.title = say("sheets.sheet.enroll_summary")
     per_category = {c.category: c for c in quote.categories}
+    plans = {
+        c: say("sheets.enroll.plans_value", plans=q.person.plans) for c, q in per_category.items()
+    }
+    payment = policy.payment
     rows: list[tuple[str, str]] = [
-        ("参保单位", unit),
-        ("办理方式", mode),
-        ("提交名单日期", cn_date(submitted)),
-        ("保障期", f"{cn_date(quote.start)}至{cn_date(policy.coverage.end)}"),
-        ("缴费标准", say(f"label.tier.{quote.tier.value}")),
-        ("保障项目", "、".join(quote.plans)),
+        (say("sheets.enroll.unit"), unit),
+        (say("sheets.enroll.mode"), mode),
+        (say("sheets.enroll.submitted"), cn_date(submitted)),
+        (
+            say("sheets.enroll.period"),
+            say(
+                "sheets.enroll.period_value",
+                start=cn_date(quote.start),
+                end=cn_date(policy.coverage.end),
+            ),
+        ),
+        (say("sheets.enroll.tier"), say(f"label.tier.{quote.tier.value}")),
+        (say("sheets.enroll.plans"), say("sheets.enroll.plans_value", plans=quote.plans)),
     ]
     for quoted in quote.categories:
-        rows.append(
-            (
-                quoted.label,
-                f"{quoted.people}人，每人{yuan(quoted.person.total)}元"
-                f"（{'、'.join(quoted.person.plans)}），小计{yuan(quoted.subtotal)}元",
-            )
+        value = say(
+            "sheets.enroll.category_value",
+            people=quoted.people,
+            price=yuan(quoted.person.total),
+            plans=quoted.person.plans,
+            subtotal=yuan(quoted.subtotal),
         )
+        rows.append((quoted.label, value))
     if quote.discount_total:
-        rows.append(("同时参保优惠", f"共{yuan(quote.discount_total)}元"))
+        amount = yuan(quote.discount_total)
+        rows.append(
+            (say("sheets.enroll.discount"), say("sheets.enroll.discount_value", amount=amount))
+        )
     rows += [
-        ("应缴保费合计", f"{yuan(quote.total)}元"),
-        ("汇款户名", policy.payment.payee),
-        ("汇款账号", policy.payment.account),
-        ("开户行", policy.payment.bank),
-        ("汇款期限", f"提交确认保费后{policy.payment.transfer_within_days}天内（最迟{deadline}）"),
+        (say("sheets.enroll.total"), say("sheets.enroll.total_value", amount=yuan(quote.total))),
+        (say("sheets.enroll.payee"), payment.payee),
+        (say("sheets.enroll.account"), payment.account),
+        (say("sheets.enroll.bank"), payment.bank),
+        (
+            say("sheets.enroll.deadline"),
+            say(
+                "sheets.enroll.deadline_value",
+                days=payment.transfer_within_days,
+                deadline=deadline,
+            ),
+        ),
     ]
-    rows += [("需上传附件", f"{name}：{reason}") for name, reason in attachments]
-    rows.append(("说明", "按手册规则测算，最终以平台【保费详细】和平台状态为准。"))
+    label = say("sheets.enroll.attachments")
+    rows += [
+        (label, say("sheets.enroll.attachment_value", name=name, reason=reason))
+        for name, reason in attachments
+    ]
+    rows.append((say("sheets.enroll.note"), say("sheets.enroll.note_value")))
     for r, (label, value) in enumerate(rows, start=1):
         put(ws, r, 1, label).font = _BOLD
         put(ws, r, 2, value).alignment = _WRAP
     ws.column_dimensions["A"].width = 22
     ws.column_dimensions["B"].width = 90
 
-    sheet = workbook.create_sheet(PEOPLE_SHEET)
-    for c, title in enumerate(
-        ("原行号", "姓名", "证件号码", "人员类别", "参加项目", "保费(元)"), 1
-    ):
+    sheet = workbook.create_sheet(say("sheets.sheet.enroll_people"))
+    for c, title in enumerate(say("sheets.enroll.people_header").splitlines(), 1):
         put(sheet, 1, c, title).font = _BOLD
     for r, (row, name, masked, category) in enumerate(people, start=2):
         cat = per_category.get(category)
@@ -110,7 +128,7 @@ def summary_workbook_bytes(
             name,
             masked,
             CATEGORY_LABELS[category],
-            "、".join(cat.person.plans) if cat else "",
+            plans[category] if cat else "",
             float(cat.person.total) if cat else 0.0,
         )
         for c, cell in enumerate(values, start=1):

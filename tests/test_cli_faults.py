@@ -162,7 +162,7 @@ def test_a_roster_with_bell_and_escape_in_cells_gets_its_report(tmp_path):
 def test_an_unexpected_failure_is_a_short_message_without_the_id_in_it(
     capsys, tmp_path, monkeypatch
 ):
-    import sheets.roster_file
+    import sheets.roster_write
 
     full_id = people(1)[0]
     roster = csv_file(tmp_path / "名单.csv", [row_values(full_id)])
@@ -172,7 +172,7 @@ def test_an_unexpected_failure_is_a_short_message_without_the_id_in_it(
         Path(path).write_bytes(b"half a workbook")
         raise ValueError(f"Cannot convert '{full_id}\x1b' to Excel")
 
-    monkeypatch.setattr(sheets.roster_file, "write_report", broken)
+    monkeypatch.setattr(sheets.roster_write, "write_report", broken)
     code = cli.main(["roster", "check", str(roster), "--report", str(report)])
     captured = capsys.readouterr()
     assert code != 0

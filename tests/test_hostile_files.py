@@ -30,7 +30,8 @@ import pytest
 
 from rules.policy import latest_policy_year
 from rules.roster import Code, RosterField, check_rows
-from sheets.roster_file import FileFinding, RosterFile, write_report
+from sheets.roster_file import FileFinding, RosterFile
+from sheets.roster_write import write_report
 
 from roster_builders import (
     DATE_STYLE,

@@ -13,15 +13,8 @@ from hypothesis import strategies as st
 
 from rules.policy import latest_policy_year
 from rules.roster import Code, RosterField, check_rows
-from sheets.roster_file import (
-    FileFinding,
-    RosterFile,
-    read_roster,
-    read_roster_bytes,
-    write_clean,
-    write_report,
-    write_template,
-)
+from sheets.roster_file import FileFinding, RosterFile, read_roster, read_roster_bytes
+from sheets.roster_write import write_clean, write_report, write_template
 
 from roster_builders import (
     MAIN_NS,
