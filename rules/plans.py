@@ -13,7 +13,7 @@ from rules.policy import PlanCode, PolicyYear, latest_policy_year
 from rules.sentence import Sentence
 
 # Commas, the enumeration comma and semicolons, half- and full-width; 和, 及 and 与.
-_SEPARATORS = re.compile(r"[\s,\uff0c\u3001;\uff1b/+\uff0b和及与]+")
+_SEPARATORS = re.compile(r"[\s,，、;；/+＋和及与]+")
 _CODE = re.compile(r"[A-Z]+\d+")
 
 

@@ -65,9 +65,9 @@ _ENROLL_ASK = re.compile(
 
 
 _ENROLL_HOW = re.compile(
-    rf"(请问|你好|您好)?[,\uff0c\s]*(我们)?(单位|公司)?(要)?(怎么|怎样|如何|咋)(才能)?(办理?|去|来)?({_ENROLL_OBJECT})"
-    rf"(呢|啊)?[?\uff1f]?|(即时|集中)?({_ENROLL_OBJECT})(要|该)?(怎么|怎样|如何|咋)(操作|办理?|弄|搞|做)"
-    r"(呢|啊)?[?\uff1f]?"
+    rf"(请问|你好|您好)?[,，\s]*(我们)?(单位|公司)?(要)?(怎么|怎样|如何|咋)(才能)?(办理?|去|来)?({_ENROLL_OBJECT})"
+    rf"(呢|啊)?[?？]?|(即时|集中)?({_ENROLL_OBJECT})(要|该)?(怎么|怎样|如何|咋)(操作|办理?|弄|搞|做)"
+    r"(呢|啊)?[?？]?"
 )
 """How to enroll ("怎么参保", "参保怎么操作"): the guided enrollment is the answer."""
 
