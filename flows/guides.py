@@ -129,7 +129,7 @@ def _coverage_shares(ctx: FlowContext) -> dict[str, Any]:
 
 COVERAGE = Flow(
     name="coverage",
-    title="起保日期和免责期",
+    title=say("flows.coverage_title"),
     start="submitted",
     shares=_coverage_shares,
     prefill=prefill_slots({"submitted": _submitted}),
@@ -156,9 +156,8 @@ def _has_union(text: str, ctx: FlowContext) -> bool | None:
 
 
 def _ask_union(ctx: FlowContext) -> Reply:
-    return Reply(
-        say("account_ask_union"), (Choice("有上级工会", "v:有"), Choice("没有工会", "v:没有"))
-    )
+    yes = Choice(say("flows.account_union_yes"), "v:有")
+    return Reply(say("account_ask_union"), (yes, Choice(say("flows.account_union_no"), "v:没有")))
 
 
 async def _account_answer(ctx: FlowContext) -> list[Reply]:
@@ -167,7 +166,7 @@ async def _account_answer(ctx: FlowContext) -> list[Reply]:
 
 ACCOUNT = Flow(
     name="account",
-    title="账号和密码",
+    title=say("flows.account_title"),
     start="has_union",
     steps=steps(
         Step("has_union", prompt=_ask_union, extract=_has_union, transitions=("answer",)),
@@ -248,7 +247,7 @@ async def _status_answer(ctx: FlowContext) -> list[Reply]:
 
 STATUS = Flow(
     name="status",
-    title="批次状态怎么办",
+    title=say("flows.status_title"),
     start="status",
     prefill=prefill_slots({"status": _status}),
     steps=steps(

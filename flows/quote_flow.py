@@ -260,7 +260,7 @@ def _shares(ctx: FlowContext) -> dict[str, Any]:
 
 QUOTE = Flow(
     name="quote",
-    title="保费测算",
+    title=say("flows.quote_title"),
     start=PLANS,
     shares=_shares,
     prefill=prefill,

@@ -90,7 +90,7 @@ class Commands(Understanding):
             if flow is not None and flow.discard is not None:
                 flow.discard(replace(ctx, slots=dict(parked.get("slots") or {})))
         state.parked = {}
-        titles = "、".join(f"“{self._flows[n].flow.title}”" for n in drafts if n in self._flows)
+        titles = [self._flows[n].flow.title for n in drafts if n in self._flows]
         return [Reply(self._say("draft_discarded", titles=titles), self._menu_choices())]
 
     def _confirms_forget(self, state: ConversationState, message: Incoming) -> bool:
