@@ -16,6 +16,7 @@ from flows.extract import (
 )
 from flows.flow import Flow, FlowContext, Invalid, Step, asking, prefill_slots, steps
 from flows.messages import Choice, Reply
+from flows.wording import say_in
 from rules.batch import lifecycle
 from rules.catalog import say
 from rules.dates import CoveragePeriod, Mode, coverage_period, submission_for, waiting_periods
@@ -83,8 +84,9 @@ def waiting_lines(
     that ends after the coverage period (a start in the year's last weeks) says so."""
     return [
         {
-            "text": say(
+            "text": say_in(
                 "waiting_line",
+                policy,
                 name=w.series_name,
                 days=w.days,
                 first=cn_date(w.covered_from),
@@ -106,14 +108,14 @@ async def _coverage_answer(ctx: FlowContext) -> list[Reply]:
         "start": cn_date(period.start),
         "end": cn_date(period.end),
     }
-    if period.mode is Mode.CENTRALIZED:
-        return [Reply(say("coverage_centralized", **values))]
     policy = policy_for_enrollment_date(submitted)
+    if period.mode is Mode.CENTRALIZED:
+        return [Reply(say_in("coverage_centralized", policy, **values))]
     tier = policy.price_tier(period.start)
     half = tier.tier is PricingTier.HALF_YEAR
     return [
         Reply(
-            say("coverage_instant", waits=waiting_lines(period, policy), half_year=half,
+            say_in("coverage_instant", policy, waits=waiting_lines(period, policy), half_year=half,
                 tier_from=cn_date(tier.start_from), **values)
         )
     ]  # fmt: skip

@@ -22,6 +22,7 @@ from flows.extract import (
 from flows.flow import Flow, FlowContext, Invalid, Step, asking, prefill_slots, steps
 from flows.messages import Choice, Reply
 from flows.quote_text import refusal_text, render_quote
+from flows.wording import say_in
 from rules.catalog import say
 from rules.dates import Mode, coverage_period, mode_on, submission_for
 from rules.errors import NoPolicyData
@@ -197,7 +198,10 @@ def _start_question(ctx: FlowContext) -> str:
             coverage_period(ctx.today)
         except NoPolicyData as exc:
             closed = exc.message
-    return say("quote_ask_start", centralized=centralized, earliest=earliest, closed=closed)
+    policy = now[0] if now else None
+    return say_in(
+        "quote_ask_start", policy, centralized=centralized, earliest=earliest, closed=closed
+    )
 
 
 async def _result(ctx: FlowContext) -> list[Reply]:
