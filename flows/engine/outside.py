@@ -120,7 +120,7 @@ class Understanding(FlowRunner):
         state.done = None
         turn.count("flow")
         replies = await self._advance(turn, flow, ctx, replay=True)
-        return [Reply(self._say("changed", value="，".join(notes))), *replies]
+        return [Reply(self._say("changed", values=notes)), *replies]
 
     def _faq(self, turn: Turn, text: str, answer: Answer) -> list[Reply]:
         turn.count(answer.status)

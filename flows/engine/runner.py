@@ -187,7 +187,7 @@ class FlowRunner(EngineBase):
         state = turn.state
         ctx.slots[target.name] = value
         shown = target.show(value, ctx) if target.show else ""
-        note = Reply(self._say("changed", value=shown))
+        note = Reply(self._say("changed", values=[shown]))
         steps_back = [b["step"] for b in state.back]
         if target.name not in steps_back:  # not reached yet: the pending question stands
             return [note, *self._pending_prompt(turn, ctx)]
