@@ -909,7 +909,7 @@ async def open_named(storage: str, folder: Path) -> Storage:
 
 def _call_site(frames: list[str]) -> str:
     """The first frame past the engine's dispatch: which flow code got there."""
-    inner = [f for f in frames if not f.startswith("flows/engine.py")]
+    inner = [f for f in frames if not f.startswith("flows/engine/")]
     return inner[0].split(": ")[0] if inner else ""
 
 

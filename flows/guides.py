@@ -85,6 +85,7 @@ def waiting_lines(
         {
             "text": say(
                 "waiting_line",
+                policy=policy,
                 name=w.series_name,
                 days=w.days,
                 first=cn_date(w.covered_from),
@@ -106,15 +107,15 @@ async def _coverage_answer(ctx: FlowContext) -> list[Reply]:
         "start": cn_date(period.start),
         "end": cn_date(period.end),
     }
-    if period.mode is Mode.CENTRALIZED:
-        return [Reply(say("coverage_centralized", **values))]
     policy = policy_for_enrollment_date(submitted)
+    if period.mode is Mode.CENTRALIZED:
+        return [Reply(say("coverage_centralized", policy=policy, **values))]
     tier = policy.price_tier(period.start)
     half = tier.tier is PricingTier.HALF_YEAR
     return [
         Reply(
-            say("coverage_instant", waits=waiting_lines(period, policy), half_year=half,
-                tier_from=cn_date(tier.start_from), **values)
+            say("coverage_instant", policy=policy, waits=waiting_lines(period, policy),
+                half_year=half, tier_from=cn_date(tier.start_from), **values)
         )
     ]  # fmt: skip
 
@@ -129,7 +130,7 @@ def _coverage_shares(ctx: FlowContext) -> dict[str, Any]:
 
 COVERAGE = Flow(
     name="coverage",
-    title="起保日期和免责期",
+    title=say("flows.coverage_title"),
     start="submitted",
     shares=_coverage_shares,
     prefill=prefill_slots({"submitted": _submitted}),
@@ -156,9 +157,8 @@ def _has_union(text: str, ctx: FlowContext) -> bool | None:
 
 
 def _ask_union(ctx: FlowContext) -> Reply:
-    return Reply(
-        say("account_ask_union"), (Choice("有上级工会", "v:有"), Choice("没有工会", "v:没有"))
-    )
+    yes = Choice(say("flows.account_union_yes"), "v:有")
+    return Reply(say("account_ask_union"), (yes, Choice(say("flows.account_union_no"), "v:没有")))
 
 
 async def _account_answer(ctx: FlowContext) -> list[Reply]:
@@ -167,7 +167,7 @@ async def _account_answer(ctx: FlowContext) -> list[Reply]:
 
 ACCOUNT = Flow(
     name="account",
-    title="账号和密码",
+    title=say("flows.account_title"),
     start="has_union",
     steps=steps(
         Step("has_union", prompt=_ask_union, extract=_has_union, transitions=("answer",)),
@@ -248,7 +248,7 @@ async def _status_answer(ctx: FlowContext) -> list[Reply]:
 
 STATUS = Flow(
     name="status",
-    title="批次状态怎么办",
+    title=say("flows.status_title"),
     start="status",
     prefill=prefill_slots({"status": _status}),
     steps=steps(

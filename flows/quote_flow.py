@@ -197,7 +197,10 @@ def _start_question(ctx: FlowContext) -> str:
             coverage_period(ctx.today)
         except NoPolicyData as exc:
             closed = exc.message
-    return say("quote_ask_start", centralized=centralized, earliest=earliest, closed=closed)
+    policy = now[0] if now else None
+    return say(
+        "quote_ask_start", policy=policy, centralized=centralized, earliest=earliest, closed=closed
+    )
 
 
 async def _result(ctx: FlowContext) -> list[Reply]:
@@ -260,7 +263,7 @@ def _shares(ctx: FlowContext) -> dict[str, Any]:
 
 QUOTE = Flow(
     name="quote",
-    title="保费测算",
+    title=say("flows.quote_title"),
     start=PLANS,
     shares=_shares,
     prefill=prefill,

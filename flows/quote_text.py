@@ -21,53 +21,47 @@ def refusal_text(refusals: Sequence[Refusal]) -> str:
 def render_quote(quote: UnitQuote) -> str:
     """The quote as a short table per category, the discount, the total and the tier."""
     policy = policy_for_coverage_date(quote.start)
-    out = [
-        f"{quote.policy_year}年度保费测算：起保日{cn_date(quote.start)}，"
-        f"按{say(f'label.tier.{quote.tier.value}')}，保障项目 {'、'.join(quote.plans)}。"
-    ]
+
+    def part(key: str, **values: Any) -> str:
+        return say(f"flows.quote_{key}", policy=policy, **values)
+
+    tier = say(f"label.tier.{quote.tier.value}", policy=policy)
+    start = cn_date(quote.start)
+    out = [part("head", year=quote.policy_year, start=start, tier=tier, plans=quote.plans)]
     for cat in quote.categories:
-        out.append("")
-        out.append(f"【{cat.label}】{cat.people}人")
-        out.append("项目    单价(元)  人数    金额(元)")
+        out += ["", part("category", label=cat.label, people=cat.people), part("table_head")]
         for line in cat.lines:
             out.append(
                 f"{line.plan:<6}{yuan(line.price):>9}{line.people:>6}{yuan(line.amount):>12}"
             )
         if cat.person.discount:
-            trio = "+".join(policy.trio)
-            out.append(
-                f"{trio}同时参保优惠 每人-{yuan(cat.person.discount)}元，"
-                f"共-{yuan(cat.discount_total)}元"
-            )
+            each, total = yuan(cat.person.discount), yuan(cat.discount_total)
+            out.append(part("discount", trio=policy.trio, each=each, total=total))
         for code in cat.person.dropped:
-            out.append(f"{code}仅限职保在职人员参加，这{cat.people}人不参加{code}。")
+            out.append(part("dropped", code=code, people=cat.people))
         if cat.category is Category.NON_ZHIBAO and any(
             policy.plan(c).series == "A" and not policy.plan(c).is_basic for c in cat.person.plans
         ):
-            enhanced_a = "、".join(
-                p.code for p in policy.plans if p.series == "A" and not p.is_basic
-            )
-            out.append(f"提醒：非职保人员参加{enhanced_a}不享受起付线补助，保费相同。")
-        out.append(f"小计 {yuan(cat.subtotal)}元（每人{yuan(cat.person.total)}元）")
-    open_basics = "或".join(p.code for p in policy.plans if p.is_basic and not p.zhibao_only)
+            enhanced_a = [p.code for p in policy.plans if p.series == "A" and not p.is_basic]
+            out.append(part("no_subsidy", plans=enhanced_a))
+        out.append(part("subtotal", subtotal=yuan(cat.subtotal), each=yuan(cat.person.total)))
+    open_basics = [p.code for p in policy.plans if p.is_basic and not p.zhibao_only]
     for cat in quote.not_enrollable:
         out.append("")
         out.append(
-            f"【{cat.label}】{cat.people}人：所选项目中没有他们能参加的"
-            f"（{'、'.join(cat.person.dropped)}仅限职保在职人员），无法为他们参保。"
-            f"如需为他们参保，请加选{open_basics}等项目。"
+            part(
+                "not_enrollable",
+                label=cat.label,
+                people=cat.people,
+                dropped=cat.person.dropped,
+                open=open_basics,
+            )
         )
     out.append("")
-    if quote.categories:
-        out.append(f"合计：{yuan(quote.total)}元")
-    else:
-        out.append("按所选项目没有可以参保的人员，无法计算保费。")
+    out.append(part("total", total=yuan(quote.total)) if quote.categories else part("nobody"))
     if quote.tier is PricingTier.HALF_YEAR and quote.plans:
-        out.append(
-            f"起保日在{cn_date(policy.price_tier(quote.start).start_from)}以后按半年标准缴费，"
-            "不享受三项基本保障同时参保的优惠。"
-        )
-    out.append("以上为测算，最终金额以平台【保费详细】为准。")
+        out.append(part("half_year", day=cn_date(policy.price_tier(quote.start).start_from)))
+    out.append(part("disclaimer"))
     return "\n".join(out)
 
 
