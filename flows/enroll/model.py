@@ -21,7 +21,7 @@ from flows.vault import Vault
 from rules.catalog import say
 from rules.ids import DocType, Sex
 from rules.people import Category, decided_category
-from rules.roster import Code, Person
+from rules.roster import Code, Person, RowFinding
 
 PEOPLE, ERRORS, SEALED, SI_ROWS = "people", "errors", "sealed", "si_rows"
 ERROR_NAMES = "error_names"
@@ -75,21 +75,42 @@ class Unsettled(BaseModel):
 
 
 class Finding(BaseModel):
-    """A problem in one cell: its column, the rules' code and sentence, and the values a
-    sentence of this flow needs (the annotated workbook's name for an old 15-digit ID)."""
+    """A problem in one cell: its column, the rules' code, and the catalog key and values of
+    its sentence, rendered when shown (an old 15-digit ID names the annotated workbook
+    instead). ``message`` is a ready sentence only in drafts saved before findings kept keys."""
 
     column: str = ""
     code: str = ""
+    key: str = ""
+    values: dict[str, Any] = {}
     message: str = ""
-    values: dict[str, str] = {}
+
+    @classmethod
+    def of(cls, finding: RowFinding, report: str) -> Finding:
+        if finding.code is Code.ID_OLD_15:  # the full number is in the annotated workbook
+            return cls(column=finding.column, code=finding.code, values={"file": report})
+        values = {name: _stored(value) for name, value in finding.sentence.values}
+        return cls(column=finding.column, code=finding.code, key=finding.sentence.key,
+                   values=values)  # fmt: skip
 
     def text(self) -> str:
         if not self.code:  # saved as a ready sentence by an older draft
             return self.message
-        message = self.message
-        if self.code == Code.ID_OLD_15:  # the full number is in the annotated workbook
+        if self.code == Code.ID_OLD_15:
             message = say("enroll_old_id", file=self.values.get("file", ""))
+        else:
+            message = say(self.key, **self.values) if self.key else self.message
         return say("enroll.finding_column", column=self.column) + message
+
+
+def _stored(value: object) -> Any:
+    """A sentence's value as JSON keeps it: numbers and words as they are, lists item by
+    item, anything else (a sentence inside a sentence) as its text."""
+    if isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, list | tuple):
+        return [_stored(item) for item in value]
+    return str(value)
 
 
 class Draft(BaseModel):

@@ -210,12 +210,7 @@ async def _check(ctx: FlowContext, name: str, data: bytes) -> list[Reply]:
     report_name = name.rsplit(".", 1)[0] + say("enroll.report_suffix")
     findings: dict[int, list[Finding]] = {}
     for f in check.errors:
-        # An old 15-digit number: the full number is in the workbook sent now.
-        old_id = f.code is Code.ID_OLD_15
-        values = {"file": mask_personal_data(report_name)} if old_id else {}
-        message = "" if old_id else f.message
-        finding = Finding(column=f.column, code=str(f.code), message=message, values=values)
-        findings.setdefault(f.row, []).append(finding)
+        findings.setdefault(f.row, []).append(Finding.of(f, mask_personal_data(report_name)))
     draft = Draft(
         people=[
             Member(row=p.row, masked=mask_id(p.number), hash=hashes[p.row],
