@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from flows.messages import Choice, Reply
 from flows.storage import PersonClaim
+from rules.catalog import say_on
 
 if TYPE_CHECKING:  # cryptography is imported only by the commands that run flows
     from flows.vault import Vault
@@ -84,6 +85,11 @@ class FlowContext:
     def step(self) -> str | None:
         """The pending step of the conversation's flow."""
         return self.where()
+
+    def say(self, key: str, /, **values: Any) -> str:
+        """A catalog sentence in the figures of the policy year this conversation enrolls
+        into today (the newest year where the data has none)."""
+        return say_on(self.today, key, **values)
 
 
 Prompt = Callable[[FlowContext], Reply]

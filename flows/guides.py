@@ -73,7 +73,7 @@ def asks_about_coverage(text: str) -> bool:
 
 
 def _show_submitted(value: str, ctx: FlowContext) -> str:
-    return say("coverage_submitted_shown", day=cn_date(dt.date.fromisoformat(value)))
+    return ctx.say("coverage_submitted_shown", day=cn_date(dt.date.fromisoformat(value)))
 
 
 def waiting_lines(
@@ -137,7 +137,7 @@ COVERAGE = Flow(
     steps=steps(
         Step(
             "submitted",
-            prompt=asking(lambda ctx: say("coverage_ask_date"), "submitted"),
+            prompt=asking(lambda ctx: ctx.say("coverage_ask_date"), "submitted"),
             extract=_submitted,
             transitions=("answer",),
             corrects=r"提交|交|报|起保|生效|日期|号|日|月|周|星期|礼拜|天",
@@ -157,12 +157,14 @@ def _has_union(text: str, ctx: FlowContext) -> bool | None:
 
 
 def _ask_union(ctx: FlowContext) -> Reply:
-    yes = Choice(say("flows.account_union_yes"), "v:有")
-    return Reply(say("account_ask_union"), (yes, Choice(say("flows.account_union_no"), "v:没有")))
+    yes = Choice(ctx.say("flows.account_union_yes"), "v:有")
+    return Reply(
+        ctx.say("account_ask_union"), (yes, Choice(ctx.say("flows.account_union_no"), "v:没有"))
+    )
 
 
 async def _account_answer(ctx: FlowContext) -> list[Reply]:
-    return [Reply(say("account_union" if ctx.slots["has_union"] else "account_no_union"))]
+    return [Reply(ctx.say("account_union" if ctx.slots["has_union"] else "account_no_union"))]
 
 
 ACCOUNT = Flow(
@@ -195,7 +197,7 @@ def status_guide(status: str, ctx: FlowContext) -> Reply:
         actions.append({"label": action.label, "how": action.how, "leads": leads})
     review = latest_policy_year().review_working_days
     wait_days = getattr(review, info.waits_for) if info.waits_for else None
-    text = say(
+    text = ctx.say(
         "status_guide", label=info.label, meaning=info.meaning, actions=actions,
         wait_days=wait_days,
     )  # fmt: skip
@@ -239,7 +241,7 @@ def _ask_status(ctx: FlowContext) -> Reply:
         for name, s in lifecycle().statuses.items()
         if name != "deleted"
     )
-    return Reply(say("status_ask"), choices)
+    return Reply(ctx.say("status_ask"), choices)
 
 
 async def _status_answer(ctx: FlowContext) -> list[Reply]:
@@ -258,7 +260,9 @@ STATUS = Flow(
             extract=_status,
             transitions=("answer",),
             corrects=r"待|通过|成功|删除|审核|校验|上传|状态",
-            show=lambda value, ctx: say("status_shown", label=lifecycle().statuses[value].label),
+            show=lambda value, ctx: ctx.say(
+                "status_shown", label=lifecycle().statuses[value].label
+            ),
         ),
         Step("answer", act=_status_answer, end=True),
     ),

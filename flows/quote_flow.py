@@ -97,19 +97,19 @@ def _show_plans(value: list[str], ctx: FlowContext) -> str:
 
 def _people(text: str, ctx: FlowContext) -> dict[str, int] | None:
     if re.search(r"(?:^|[^\d])[-－负]\s*\d+\s*(?:个|名|位)?\s*(?:人|员工|$)", text.strip()):
-        raise Invalid(say("quote_bad_people", max_people=MAX_PEOPLE))
+        raise Invalid(ctx.say("quote_bad_people", max_people=MAX_PEOPLE))
     count = extract_head_count(text, bare_number=True)
     if count is None:
         if VAGUE_COUNT.search(normalize_text(text)):
-            raise Invalid(say("vague_count"))
+            raise Invalid(ctx.say("vague_count"))
         return None
     previous = ctx.slots.get(PEOPLE)
     split = count.resolve((previous["zhibao"], previous["non_zhibao"]) if previous else None)
     if split is None:
-        raise Invalid(say("quote_people_unclear"))
+        raise Invalid(ctx.say("quote_people_unclear"))
     zhibao, non = split
     if zhibao + non < 1 or zhibao + non > MAX_PEOPLE:
-        raise Invalid(say("quote_bad_people", max_people=MAX_PEOPLE))
+        raise Invalid(ctx.say("quote_bad_people", max_people=MAX_PEOPLE))
     return {"zhibao": zhibao, "non_zhibao": non, "assumed": _assumed(count, previous)}
 
 
@@ -121,7 +121,7 @@ def _assumed(count: HeadCount, previous: dict[str, Any] | None) -> bool:
 
 
 def _show_people(value: dict[str, int], ctx: FlowContext) -> str:
-    return say("quote_people_shown", zhibao=value["zhibao"], non=value["non_zhibao"])
+    return ctx.say("quote_people_shown", zhibao=value["zhibao"], non=value["non_zhibao"])
 
 
 def _earliest(today: dt.date) -> tuple[PolicyYear, Mode, dt.date] | None:
@@ -148,7 +148,7 @@ def _start(text: str, ctx: FlowContext) -> str | None:
         found = find_date(text, ctx.today, span)
         if found is None:
             if re.fullmatch(r"\s*\d+(\.\d+)?\s*", normalize_text(text)):
-                raise Invalid(say("not_a_date", value=text.strip()))
+                raise Invalid(ctx.say("not_a_date", value=text.strip()))
             return None
         day = found.day
         try:
@@ -163,7 +163,7 @@ def _start(text: str, ctx: FlowContext) -> str | None:
         policy = now[0] if now else latest_policy_year()
         closed = day == policy.coverage.start
         raise Invalid(
-            say(
+            ctx.say(
                 "quote_centralized_closed" if closed else "quote_start_past",
                 day=cn_date(day),
                 close=cn_date(policy.windows.centralized.close),
@@ -174,7 +174,7 @@ def _start(text: str, ctx: FlowContext) -> str | None:
 
 
 def _show_start(value: str, ctx: FlowContext) -> str:
-    return say("quote_start_shown", start=cn_date(dt.date.fromisoformat(value)))
+    return ctx.say("quote_start_shown", start=cn_date(dt.date.fromisoformat(value)))
 
 
 prefill = prefill_slots({START: _start, PEOPLE: _people, PLANS: _plans})
@@ -183,7 +183,7 @@ prefill = prefill_slots({START: _start, PEOPLE: _people, PLANS: _plans})
 def _ask(
     key: str, slot: str, choices: Callable[[FlowContext], tuple[Choice, ...]] | None = None
 ) -> Callable[[FlowContext], Reply]:
-    return asking(lambda ctx: say(key), slot, choices)
+    return asking(lambda ctx: ctx.say(key), slot, choices)
 
 
 def _start_question(ctx: FlowContext) -> str:
@@ -208,9 +208,9 @@ async def _result(ctx: FlowContext) -> list[Reply]:
     people = ctx.slots[PEOPLE]
     counts = {Category.ZHIBAO: people["zhibao"], Category.NON_ZHIBAO: people["non_zhibao"]}
     again = (
-        Choice(say("quote_again"), "redo:quote:plans"),
-        Choice(say("quote_change_people"), "redo:quote:people"),
-        Choice(say("quote_change_start"), "redo:quote:start"),
+        Choice(ctx.say("quote_again"), "redo:quote:plans"),
+        Choice(ctx.say("quote_change_people"), "redo:quote:people"),
+        Choice(ctx.say("quote_change_start"), "redo:quote:start"),
     )
     try:
         quote = quote_unit(ctx.slots[PLANS], start, counts)
@@ -218,7 +218,7 @@ async def _result(ctx: FlowContext) -> list[Reply]:
         return [Reply(exc.message, again)]
     text = render_quote(quote)
     if people.get("assumed"):
-        text += "\n" + say("quote_assumed_zhibao", people=people["zhibao"])
+        text += "\n" + ctx.say("quote_assumed_zhibao", people=people["zhibao"])
     return [Reply(text, again)]
 
 
@@ -230,17 +230,17 @@ def _start_choices(ctx: FlowContext) -> tuple[Choice, ...]:
         return ()
     policy, mode, first = now
     if mode is Mode.CENTRALIZED:
-        choices = [Choice(say("quote_start_button", start=cn_date(first)), f"v:{first}")]
+        choices = [Choice(ctx.say("quote_start_button", start=cn_date(first)), f"v:{first}")]
     else:
-        choices = [Choice(say("quote_start_today", start=cn_date(first)), f"v:{first}")]
+        choices = [Choice(ctx.say("quote_start_today", start=cn_date(first)), f"v:{first}")]
         second = first + dt.timedelta(days=1)
         if second <= policy.coverage.end:
             choices.append(
-                Choice(say("quote_start_tomorrow", start=cn_date(second)), f"v:{second}")
+                Choice(ctx.say("quote_start_tomorrow", start=cn_date(second)), f"v:{second}")
             )
     for tier in policy.pricing[1:]:
         if tier.start_from > first:
-            label = say("quote_start_tier", start=cn_date(tier.start_from))
+            label = ctx.say("quote_start_tier", start=cn_date(tier.start_from))
             choices.append(Choice(label, f"v:{tier.start_from}"))
     return tuple(choices)
 

@@ -9,6 +9,7 @@ side by side without clashing.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from functools import cache
 from importlib import resources
@@ -20,7 +21,8 @@ import jinja2
 
 from rules.context import build_context
 from rules.datafile import parse_yaml
-from rules.policy import PolicyYear
+from rules.errors import NoPolicyData
+from rules.policy import PolicyYear, policy_for_enrollment_date
 
 _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
 
@@ -68,12 +70,22 @@ def _context(policy: PolicyYear | None) -> dict[str, Any]:
     return held[1]
 
 
-def say(key: str, *, policy: PolicyYear | None = None, **values: Any) -> str:
+def say(key: str, /, *, policy: PolicyYear | None = None, **values: Any) -> str:
     """The sentence ``key`` with ``policy``'s figures (default: the newest policy year)
     and ``values`` filled in."""
     return render(key, _context(policy), **values)
 
 
-def render(key: str, context: Mapping[str, Any], **values: Any) -> str:
+def say_on(day: dt.date, key: str, /, **values: Any) -> str:
+    """The sentence ``key`` in the figures of the policy year a unit enrolling on ``day``
+    enrolls into: a conversation's own year (the newest where the data has none for it)."""
+    try:
+        policy: PolicyYear | None = policy_for_enrollment_date(day)
+    except NoPolicyData:
+        policy = None
+    return say(key, policy=policy, **values)
+
+
+def render(key: str, context: Mapping[str, Any], /, **values: Any) -> str:
     """The sentence ``key`` rendered with a prepared template context (a knowledge base's)."""
     return _template(key).render(**{**context, **values}).strip()

@@ -18,9 +18,7 @@ from flows.engine.words import COMMAND_OF, plain
 from flows.flow import Flow, FlowContext, Step
 from flows.messages import Choice, Incoming, Reply
 from flows.storage import ConversationState, Storage, Turn
-from rules.catalog import say
-from rules.errors import NoPolicyData
-from rules.policy import PolicyYear, policy_for_enrollment_date
+from rules.catalog import say_on
 
 if TYPE_CHECKING:
     from flows.vault import Vault
@@ -69,11 +67,7 @@ class EngineBase:
     def _say(self, key: str, **values: object) -> str:
         """A catalog sentence with the figures of the policy year the user enrolls into
         today (the newest year where the data has none for today)."""
-        try:
-            policy: PolicyYear | None = policy_for_enrollment_date(self.today())
-        except NoPolicyData:
-            policy = None
-        return say(key, policy=policy, **values)
+        return say_on(self.today(), key, **values)
 
     def _ask(self, text: str) -> Answer:
         """Entries and intents ranked together; when neither is sure, the entries alone may

@@ -68,23 +68,23 @@ def _remove(ctx: FlowContext, rows: Sequence[int], done: list[str]) -> None:
         draft.unsettled.pop(row, None)
     draft.people = [p for p in draft.people if p.row not in gone]
     if len(rows) > SHOWN_REMOVALS:
-        done.append(say("enroll_fix_removed_many", rows=len(rows)))
+        done.append(ctx.say("enroll_fix_removed_many", rows=len(rows)))
         return
-    done += [say("enroll_fix_removed", row=row, name=names.get(row, "")) for row in rows]
+    done += [ctx.say("enroll_fix_removed", row=row, name=names.get(row, "")) for row in rows]
 
 
 def _keep(ctx: FlowContext, rows: Sequence[int], done: list[str]) -> None:
     people, names = _chosen_people(draft_of(ctx), rows), names_of(ctx)
     for person in people:  # all checked before any is changed
         if not (person.over and person.si) and not person.elsewhere:
-            raise Invalid(say("enroll_fix_not_over", row=person.row))
+            raise Invalid(ctx.say("enroll_fix_not_over", row=person.row))
     for person in people:
         row, name = person.row, names.get(person.row, "")
         if person.over and person.si:
             person.keep = True
-            done.append(say("enroll_fix_kept", row=row, name=name))
+            done.append(ctx.say("enroll_fix_kept", row=row, name=name))
         else:  # in another draft: nothing blocks them, nothing to keep
-            done.append(say("enroll_fix_kept_elsewhere", row=row, name=name))
+            done.append(ctx.say("enroll_fix_kept_elsewhere", row=row, name=name))
 
 
 def _set_in_service(ctx: FlowContext, rows: Sequence[int], done: list[str]) -> None:
@@ -94,19 +94,19 @@ def _set_in_service(ctx: FlowContext, rows: Sequence[int], done: list[str]) -> N
         if person.si and not pending:
             over = person.category is Category.OVER_AGE
             key = "enroll_fix_already_si_over" if over else "enroll_fix_already_si"
-            raise Invalid(say(key, row=person.row))
+            raise Invalid(ctx.say(key, row=person.row))
     for person, pending in people:
         row, name = person.row, names.get(person.row, "")
         if pending:  # the 是否有社保 cell was blank, unreadable or 否
             _admit(draft, person)
             if person.over:
-                done.append(say("enroll_fix_si_set_over", row=row, name=name,
+                done.append(ctx.say("enroll_fix_si_set_over", row=row, name=name,
                                 limit=age_limit_of(ctx, row)))  # fmt: skip
             else:
-                done.append(say("enroll_fix_si_set", row=row, name=name))
+                done.append(ctx.say("enroll_fix_si_set", row=row, name=name))
             continue
         person.si = True
-        done.append(say("enroll_fix_in_service", row=row, name=name))
+        done.append(ctx.say("enroll_fix_in_service", row=row, name=name))
 
 
 def _set_no_si(ctx: FlowContext, rows: Sequence[int], done: list[str]) -> None:
@@ -116,15 +116,15 @@ def _set_no_si(ctx: FlowContext, rows: Sequence[int], done: list[str]) -> None:
     people = _settled(draft, rows)
     for person, _ in people:
         if person.over:
-            raise Invalid(say("enroll_fix_no_si_over", row=person.row,
+            raise Invalid(ctx.say("enroll_fix_no_si_over", row=person.row,
                               limit=age_limit_of(ctx, person.row)))  # fmt: skip
         if not person.si:
-            raise Invalid(say("enroll_fix_already_no_si", row=person.row))
+            raise Invalid(ctx.say("enroll_fix_already_no_si", row=person.row))
     for person, pending in people:
         if pending:
             _admit(draft, person)
         person.si = False
-        done.append(say("enroll_fix_no_si", row=person.row, name=names.get(person.row, "")))
+        done.append(ctx.say("enroll_fix_no_si", row=person.row, name=names.get(person.row, "")))
 
 
 CHANGES: dict[str, Callable[[FlowContext, Sequence[int], list[str]], None]] = {

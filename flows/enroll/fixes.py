@@ -27,7 +27,6 @@ from flows.extract import (
 )
 from flows.flow import FlowContext, Invalid
 from flows.messages import Choice, Reply
-from rules.catalog import say
 from rules.people import Category
 
 
@@ -35,14 +34,14 @@ def _problems(ctx: FlowContext) -> list[tuple[int, str]]:
     """(row, line) for everything that keeps the roster from passing, in row order."""
     names = {row: p.name for row, p in (sealed_people(ctx) or {}).items()}
     lines = [
-        (int(row), say("enroll_line_error", row=row, text="；".join(f.text() for f in found)))
+        (int(row), ctx.say("enroll_line_error", row=row, text="；".join(f.text() for f in found)))
         for row, found in draft_of(ctx).findings.items()
     ]
     for p in people_of(ctx):
         name = names.get(p.row, "")
         if p.category is Category.OVER_AGE:
             limit = age_limit_of(ctx, p.row)
-            line = say("enroll_line_over", row=p.row, name=name, masked=p.masked, limit=limit)
+            line = ctx.say("enroll_line_over", row=p.row, name=name, masked=p.masked, limit=limit)
             lines.append((p.row, line))
     return sorted(lines)
 
@@ -51,7 +50,7 @@ def ask_fix(ctx: FlowContext) -> Reply:
     problems = _problems(ctx)
     counts = counts_of(ctx)
     if not problems:
-        text = say(
+        text = ctx.say(
             "enroll_fix_clean",
             ok=sum(counts.values()),
             zhibao=counts[Category.ZHIBAO],
@@ -60,7 +59,7 @@ def ask_fix(ctx: FlowContext) -> Reply:
         return Reply(text, buttons(("enroll_fix_next", "done")))
     over = [p for p in people_of(ctx) if p.category is Category.OVER_AGE]
     blank = [row for row, u in draft_of(ctx).unsettled.items() if u.blank]
-    text = say(
+    text = ctx.say(
         "enroll_fix_list",
         count=len(problems),
         lines=[line for _, line in problems[:SHOWN_LINES]],
@@ -70,9 +69,9 @@ def ask_fix(ctx: FlowContext) -> Reply:
         over_example=over[0].row if over else 0,
         si_example=min(blank, default=0),
     )
-    choices = [Choice(say("enroll_fix_drop_errors"), "v:drop-problems")]
+    choices = [Choice(ctx.say("enroll_fix_drop_errors"), "v:drop-problems")]
     if over:
-        choices.append(Choice(say("enroll_fix_keep_over"), "v:keep-over-age"))
+        choices.append(Choice(ctx.say("enroll_fix_keep_over"), "v:keep-over-age"))
     return Reply(text, tuple(choices))
 
 
@@ -187,9 +186,9 @@ def extract_fix(text: str, ctx: FlowContext) -> str | list[list[Any]] | None:
         )
     ):
         if _problems(ctx):
-            raise Invalid(say("enroll_fix_blocked"))
+            raise Invalid(ctx.say("enroll_fix_blocked"))
         if not counts_of(ctx)[Category.ZHIBAO] + counts_of(ctx)[Category.NON_ZHIBAO]:
-            raise Invalid(say("enroll_fix_none_left"))
+            raise Invalid(ctx.say("enroll_fix_none_left"))
         return "done"
     if text == "keep-over-age" or re.search(r"(超龄).{0,6}(都|全部)保留|(都|全部)保留", text):
         over = [p.row for p in people_of(ctx) if p.category is Category.OVER_AGE]
@@ -197,12 +196,12 @@ def extract_fix(text: str, ctx: FlowContext) -> str | list[list[Any]] | None:
         return trial.changes
     if re.search(r"\d{15,}", text):
         # A new ID number typed in chat: it belongs in the file, checked with its row.
-        raise Invalid(say("enroll_fix_id_in_chat"))
+        raise Invalid(ctx.say("enroll_fix_id_in_chat"))
     clauses = _action_clauses(text)
     if len(clauses) > 1:  # "老孙保留小吴删掉": each instruction for its own rows
         for clause in clauses:
             if not _apply_to_rows(clause, trial):
-                raise Invalid(say("enroll_fix_what_of", clause=clause))
+                raise Invalid(ctx.say("enroll_fix_what_of", clause=clause))
         return trial.changes
     return trial.changes if _apply_to_rows(text, trial) else None
 
@@ -229,11 +228,11 @@ def _apply_to_rows(text: str, trial: _Trial) -> bool:
     if rows is None:
         return False  # not about rows: perhaps a question, answered in place
     if not rows:
-        raise Invalid(say("enroll_fix_no_rows"))
+        raise Invalid(ctx.say("enroll_fix_no_rows"))
     known = {p.row for p in people_of(ctx)} | set(draft_of(ctx).findings)
     unknown = [r for r in rows if r not in known]
     if unknown:
-        raise Invalid(say("enroll_fix_unknown_row", rows="、".join(map(str, unknown))))
+        raise Invalid(ctx.say("enroll_fix_unknown_row", rows="、".join(map(str, unknown))))
     if re.search(_NOT_REMOVE, text) or (re.search(_KEEP, text) and not re.search(_REMOVE, text)):
         trial("keep", rows)
     elif re.search(_REMOVE, text):
@@ -243,5 +242,5 @@ def _apply_to_rows(text: str, trial: _Trial) -> bool:
     elif re.search(_IN_SERVICE, text):
         trial("in_service", rows)
     else:
-        raise Invalid(say("enroll_fix_what", rows="、".join(map(str, rows))))
+        raise Invalid(ctx.say("enroll_fix_what", rows="、".join(map(str, rows))))
     return True

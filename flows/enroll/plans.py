@@ -29,7 +29,6 @@ from flows.extract import (
 from flows.flow import FlowContext, Go, Invalid, Step
 from flows.messages import Choice, Reply
 from flows.quote_text import refusal_text
-from rules.catalog import say
 from rules.fmt import yuan
 from rules.people import Category
 from rules.plans import check_selection
@@ -57,7 +56,7 @@ def _running(ctx: FlowContext, plans: Sequence[str]) -> str:
         total += each * people
         zhibao = category is Category.ZHIBAO
         cats.append({"zhibao": zhibao, "each": yuan(each), "people": people})
-    return say("enroll_running", plans="+".join(plans), cats=cats, total=yuan(total))
+    return ctx.say("enroll_running", plans="+".join(plans), cats=cats, total=yuan(total))
 
 
 _SERIES_WORDS = {
@@ -118,14 +117,14 @@ def _ask_plan(series: Series) -> Callable[[FlowContext], Reply]:
         basic = next(c for c in codes if policy.plan(c).is_basic)
         enhanced = [c for c in codes if c != basic]
         rule = (
-            say("enroll_plan_rule_A")
+            ctx.say("enroll_plan_rule_A")
             if policy.plan(basic).zhibao_only
-            else say("enroll_plan_rule_other", series=series)
+            else ctx.say("enroll_plan_rule_other", series=series)
         )
         earlier = [
             c for s in SERIES[: SERIES.index(series)] for c in ctx.slots.get(PLAN_SLOTS[s]) or []
         ]
-        text = say(
+        text = ctx.say(
             "enroll_ask_plan",
             running=_running(ctx, earlier),
             series_name=policy.series[series].name,
@@ -136,7 +135,9 @@ def _ask_plan(series: Series) -> Callable[[FlowContext], Reply]:
         )
         options = [[basic], *([basic, e] for e in enhanced), *([e] for e in enhanced)]
         choices = tuple(Choice("+".join(o), f"v:{' '.join(o)}") for o in options)
-        return Reply(text, (*choices, Choice(say("enroll_plan_none", series=series), "v:不选")))
+        return Reply(
+            text, (*choices, Choice(ctx.say("enroll_plan_none", series=series), "v:不选"))
+        )
 
     return prompt
 
@@ -181,21 +182,21 @@ async def _plans_review(ctx: FlowContext) -> list[Reply]:
     check = check_selection(plans, policy_of(ctx), fixed)
     if not check.accepted:
         _replan(ctx)
-        return [Reply(f"{refusal_text(check.refusals)}\n{say('enroll_plans_again')}")]
+        return [Reply(f"{refusal_text(check.refusals)}\n{ctx.say('enroll_plans_again')}")]
     ctx.slots[PLANS] = list(check.plans)
     quote = quote_of(ctx)
     replies = []
     if fixed:
-        replies.append(Reply(say("enroll_fixed_plans_used", plans="、".join(fixed))))
+        replies.append(Reply(ctx.say("enroll_fixed_plans_used", plans="、".join(fixed))))
     names = names_of(ctx)
     non_zhibao = [
-        names.get(p.row, "") + say("enroll.person_row", row=p.row)
+        names.get(p.row, "") + ctx.say("enroll.person_row", row=p.row)
         for p in people_of(ctx)
         if p.category is Category.NON_ZHIBAO
     ]
     if quote.not_enrollable:
         key = "enroll_nothing_for_fixed" if fixed else "enroll_nothing_for"
-        replies.append(Reply(say(key, people=len(non_zhibao), names="、".join(non_zhibao))))
+        replies.append(Reply(ctx.say(key, people=len(non_zhibao), names="、".join(non_zhibao))))
         if fixed:
             ctx.slots.pop(FIX, None)  # the roster is fixed again: these plans need people
         else:
@@ -207,7 +208,7 @@ async def _plans_review(ctx: FlowContext) -> list[Reply]:
         policy, start = policy_of(ctx), start_of(ctx)
         full = person_premium(ctx.slots[PLANS], Category.ZHIBAO, start, policy)
         without = person_premium(ctx.slots[PLANS], Category.NON_ZHIBAO, start, policy)
-        text = say(
+        text = ctx.say(
             "enroll_no_a0",
             people=len(non_zhibao),
             names="、".join(non_zhibao),
@@ -237,7 +238,7 @@ def _refixing(ctx: FlowContext) -> bool:
 
 def _show_plan(series: Series) -> Callable[[list[str], FlowContext], str]:
     def show(value: list[str], ctx: FlowContext) -> str:
-        return say("enroll_plan_shown", plans="+".join(value), series=series)
+        return ctx.say("enroll_plan_shown", plans="+".join(value), series=series)
 
     return show
 

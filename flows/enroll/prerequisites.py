@@ -32,7 +32,6 @@ from flows.extract import (
 )
 from flows.flow import FlowContext, Go, Invalid, Step
 from flows.messages import Reply
-from rules.catalog import say
 from rules.privacy import contains_personal_data
 
 _account = answer_extractor(
@@ -83,7 +82,7 @@ _TOPICS = {ACCOUNT: r"账号|帐号|账户|登录|注册", CODE: r"编码", OPER
 
 def _show_answer(step: str) -> Callable[[str, FlowContext], str]:
     def show(value: str, ctx: FlowContext) -> str:
-        return say(f"enroll_shown_{step}_{value}")
+        return ctx.say(f"enroll_shown_{step}_{value}")
 
     return show
 
@@ -119,7 +118,7 @@ def prefill_code_value(text: str, ctx: FlowContext) -> None:
 
 def _ask_account(ctx: FlowContext) -> Reply:
     return Reply(
-        say("enroll_ask_account"),
+        ctx.say("enroll_ask_account"),
         buttons(
             ("enroll_account_yes", "yes"),
             ("enroll_account_no", "no"),
@@ -130,11 +129,11 @@ def _ask_account(ctx: FlowContext) -> Reply:
 
 async def _account_help(ctx: FlowContext) -> list[Reply]:
     if ctx.slots[ACCOUNT] == "no":
-        return [Reply(say("enroll_account_no_help"))]
+        return [Reply(ctx.say("enroll_account_no_help"))]
     review = policy_of(ctx).review_working_days
     return [
         Reply(
-            say(
+            ctx.say(
                 "enroll_account_forgot_help",
                 ready_from=working_day(ctx.today, review.account_recovery_min),
                 ready_to=working_day(ctx.today, review.account_recovery_max),
@@ -145,7 +144,7 @@ async def _account_help(ctx: FlowContext) -> list[Reply]:
 
 def _ask_code(ctx: FlowContext) -> Reply:
     return Reply(
-        say("enroll_ask_code"),
+        ctx.say("enroll_ask_code"),
         buttons(
             ("enroll_code_yes", "yes"), ("enroll_code_no", "no"), ("enroll_code_forgot", "forgot")
         ),
@@ -154,20 +153,20 @@ def _ask_code(ctx: FlowContext) -> Reply:
 
 async def _code_help(ctx: FlowContext) -> list[Reply]:
     if ctx.slots[CODE] == "forgot":
-        return [Reply(say("enroll_code_forgot_help"))]
+        return [Reply(ctx.say("enroll_code_forgot_help"))]
     days = policy_of(ctx).review_working_days.enrollment_code
-    return [Reply(say("enroll_code_no_help", ready=working_day(ctx.today, days)))]
+    return [Reply(ctx.say("enroll_code_no_help", ready=working_day(ctx.today, days)))]
 
 
 def _ask_operator(ctx: FlowContext) -> Reply:
     return Reply(
-        say("enroll_ask_operator"),
+        ctx.say("enroll_ask_operator"),
         buttons(("enroll_operator_yes", "yes"), ("enroll_operator_no", "no")),
     )
 
 
 async def _operator_help(ctx: FlowContext) -> list[Reply]:
-    return [Reply(say("enroll_operator_no_help"))]
+    return [Reply(ctx.say("enroll_operator_no_help"))]
 
 
 _UNIT_LEAD = re.compile(
@@ -204,12 +203,12 @@ def _unit(text: str, ctx: FlowContext) -> str | None:
     if not _names_unit(name) and (extract_plans(name) or _NOT_A_NAME.search(name)):
         return None  # a request ("报个价 8个人 A0 B0 C0"), not the unit's name
     if contains_personal_data(name):  # it would reach the draft, the claims and the summary
-        raise Invalid(say("enroll_unit_personal_data"))
+        raise Invalid(ctx.say("enroll_unit_personal_data"))
     name = _UNIT_SAID.sub("", _UNIT_LEAD.sub("", name, count=1), count=1).strip(" 。.，,")
     name = re.sub(r"[吧啊呀哈哦]+$", "", name)
     low, high = UNIT_NAME_CHARS
     if not low <= len(name) <= high or not re.search(r"[\u4e00-\u9fffA-Za-z]", name):
-        raise Invalid(say("enroll_unit_bad"))
+        raise Invalid(ctx.say("enroll_unit_bad"))
     return name
 
 
@@ -225,7 +224,7 @@ def _prerequisites_missing(ctx: FlowContext) -> bool:
 
 def _ask_wait(ctx: FlowContext) -> Reply:
     return Reply(
-        say("enroll_ask_wait"),
+        ctx.say("enroll_ask_wait"),
         buttons(("enroll_wait_continue", "continue"), ("enroll_wait_later", "later")),
     )
 
@@ -240,7 +239,7 @@ TO_ROSTER = (Go(EARLY_STEP, when=early_kept), Go(ROSTER))
 
 async def _paused(ctx: FlowContext) -> list[Reply]:
     ctx.slots.pop(WAIT, None)  # resuming starts at the roster; the question is answered
-    return [Reply(say("enroll_paused", early=EARLY in ctx.slots))]
+    return [Reply(ctx.say("enroll_paused", early=EARLY in ctx.slots))]
 
 
 STEPS = (
@@ -256,10 +255,10 @@ STEPS = (
          transitions=(Go(UNIT, when=answered(OPERATOR, "yes")), Go("operator_help")),
          corrects=_TOPICS[OPERATOR], show=_show_answer("operator")),
     Step("operator_help", act=_operator_help, transitions=(UNIT,)),
-    Step(UNIT, prompt=lambda ctx: Reply(say("enroll_ask_unit")), extract=_unit,
+    Step(UNIT, prompt=lambda ctx: Reply(ctx.say("enroll_ask_unit")), extract=_unit,
          literal=_names_unit, transitions=(Go(WAIT, when=_prerequisites_missing), *TO_ROSTER),
          corrects=r"单位名称|单位名|公司名|名称|全称",
-         show=lambda value, ctx: say("enroll_unit_shown", unit=value)),
+         show=lambda value, ctx: ctx.say("enroll_unit_shown", unit=value)),
     Step(WAIT, prompt=_ask_wait, extract=_wait,
          transitions=(Go("paused", when=answered(WAIT, "later")), *TO_ROSTER)),
     Step("paused", act=_paused, pause=True, transitions=TO_ROSTER),

@@ -42,7 +42,6 @@ from flows.extract import (
 )
 from flows.flow import FlowContext, Go, Invalid, Step
 from flows.messages import Choice, Reply
-from rules.catalog import say
 from rules.fmt import cn_date
 from rules.roster import (
     check_unit,
@@ -61,12 +60,12 @@ def _roster(text: str, ctx: FlowContext) -> str | None:
 
 
 def _ask_roster(ctx: FlowContext) -> Reply:
-    text = say(
+    text = ctx.say(
         "enroll_ask_roster",
         start=cn_date(start_of(ctx)),
         max_rows=policy_of(ctx).roster.max_rows_per_file,
     )
-    return Reply(text, (Choice(say("enroll_template_button"), "v:模板"),))
+    return Reply(text, (Choice(ctx.say("enroll_template_button"), "v:模板"),))
 
 
 def _uploaded(ctx: FlowContext) -> bool:
@@ -102,14 +101,14 @@ def _count(text: str, ctx: FlowContext) -> int | None:
     if text == "unknown" or (_UNKNOWN.search(text) and extract_count(text) is None):
         return -1
     if re.search(r"(?:^|[^\d])[-－负]\s*\d", text):
-        raise Invalid(say("enroll_bad_count"))
+        raise Invalid(ctx.say("enroll_bad_count"))
     if VAGUE_COUNT.search(text):
-        raise Invalid(say("vague_count"))
+        raise Invalid(ctx.say("vague_count"))
     value = extract_count(text)
     if value is None:
         return None
     if value > MAX_COUNT:
-        raise Invalid(say("enroll_bad_count"))
+        raise Invalid(ctx.say("enroll_bad_count"))
     return value
 
 
@@ -131,7 +130,7 @@ def prefill_counts(text: str, ctx: FlowContext) -> None:
 
 def _show_count(key: str) -> Callable[[int, FlowContext], str]:
     def show(value: int, ctx: FlowContext) -> str:
-        return say(key, count=value)
+        return ctx.say(key, count=value)
 
     return show
 
@@ -158,7 +157,7 @@ def _ratio_settled(ctx: FlowContext) -> bool:
 
 def _ask_count(key: str) -> Callable[[FlowContext], Reply]:
     def prompt(ctx: FlowContext) -> Reply:
-        return Reply(say(key), (Choice(say("enroll_unknown"), "v:unknown"),))
+        return Reply(ctx.say(key), (Choice(ctx.say("enroll_unknown"), "v:unknown"),))
 
     return prompt
 
@@ -166,7 +165,7 @@ def _ask_count(key: str) -> Callable[[FlowContext], Reply]:
 async def _unit_check(ctx: FlowContext) -> list[Reply]:
     unit = check_unit(enrolling(ctx), **_unit_check_args(ctx))
     ctx.slots[ATTACHMENTS] = [[a.name, a.reason, a.conditional] for a in unit.attachments]
-    text = say("enroll_unit_result", notes=unit.notes, attachments=unit.attachments)
+    text = ctx.say("enroll_unit_result", notes=unit.notes, attachments=unit.attachments)
     return [Reply(text)]
 
 

@@ -30,7 +30,6 @@ from flows.extract import (
 from flows.flow import FlowContext, Go, Invalid, Step, prefill_slots
 from flows.messages import Choice, Reply
 from flows.quote_text import refusal_text
-from rules.catalog import say
 from rules.dates import (
     Mode,
     coverage_period,
@@ -46,10 +45,10 @@ async def _intro(ctx: FlowContext) -> list[Reply]:
         policy, mode = mode_on(ctx.today)
         coverage_period(ctx.today)  # on the year's last day a submission starts nothing
     except NoPolicyData as exc:
-        return [Reply(say("enroll_closed", reason=exc.message))]
+        return [Reply(ctx.say("enroll_closed", reason=exc.message))]
     ctx.slots[MODE], ctx.slots[YEAR] = mode.value, policy.year
     window = policy.windows.centralized
-    text = say(
+    text = ctx.say(
         f"enroll_intro_{mode.value}",
         today=cn_date(ctx.today),
         year=policy.year,
@@ -70,15 +69,15 @@ def _joined(text: str, ctx: FlowContext) -> bool | None:
 
 
 def _show_joined(value: bool, ctx: FlowContext) -> str:
-    return say("enroll_joined_shown", joined=value)
+    return ctx.say("enroll_joined_shown", joined=value)
 
 
 def _ask_joined(ctx: FlowContext) -> Reply:
     choices = (
-        Choice(say("enroll_joined_yes"), "v:是"),
-        Choice(say("enroll_joined_no"), "v:没有"),
+        Choice(ctx.say("enroll_joined_yes"), "v:是"),
+        Choice(ctx.say("enroll_joined_no"), "v:没有"),
     )
-    return Reply(say("enroll_ask_joined", year=ctx.slots[YEAR]), choices)
+    return Reply(ctx.say("enroll_ask_joined", year=ctx.slots[YEAR]), choices)
 
 
 def _fixed(text: str, ctx: FlowContext) -> list[str] | None:
@@ -98,7 +97,7 @@ def _submit(text: str, ctx: FlowContext) -> str | None:
     mentions = find_dates(text, ctx.today, policy_span(policy))
     if not mentions:
         if re.fullmatch(r"\s*\d+(\.\d+)?\s*", normalize_text(text)):
-            raise Invalid(say("not_a_date", value=text.strip()))
+            raise Invalid(ctx.say("not_a_date", value=text.strip()))
         return None
     # "7月1号起保的话，我们6月20号交名单": the submission day, when one is said, decides.
     found = next((m for m in mentions if m.role == "submit"), mentions[0])
@@ -109,17 +108,19 @@ def _submit(text: str, ctx: FlowContext) -> str | None:
         if day == policy.coverage.start and centralized:
             return ctx.today.isoformat()
         if day <= ctx.today or (day == policy.coverage.start and not centralized):
-            raise Invalid(say("enroll_start_past", day=cn_date(day), earliest=_earliest(ctx)))
+            raise Invalid(ctx.say("enroll_start_past", day=cn_date(day), earliest=_earliest(ctx)))
         if centralized:
-            raise Invalid(say("enroll_start_in_window", day=cn_date(day), close=cn_date(close),
+            raise Invalid(ctx.say("enroll_start_in_window", day=cn_date(day), close=cn_date(close),
                               start=cn_date(policy.coverage.start)))  # fmt: skip
         day -= dt.timedelta(days=1)
     if day < ctx.today:
-        raise Invalid(say("enroll_submit_past", day=cn_date(day)))
+        raise Invalid(ctx.say("enroll_submit_past", day=cn_date(day)))
     if centralized and day > close:
-        raise Invalid(say("enroll_submit_after_window", day=cn_date(day), close=cn_date(close)))
+        raise Invalid(
+            ctx.say("enroll_submit_after_window", day=cn_date(day), close=cn_date(close))
+        )
     if day >= policy.coverage.end:
-        raise Invalid(say("enroll_submit_after_year", end=cn_date(policy.coverage.end)))
+        raise Invalid(ctx.say("enroll_submit_after_year", end=cn_date(policy.coverage.end)))
     return day.isoformat()
 
 
@@ -129,21 +130,23 @@ def _earliest(ctx: FlowContext) -> str:
 
 def _show_submit(value: str, ctx: FlowContext) -> str:
     day = dt.date.fromisoformat(value)
-    return say("enroll_submit_shown", day=cn_date(day), start=cn_date(coverage_period(day).start))
+    return ctx.say(
+        "enroll_submit_shown", day=cn_date(day), start=cn_date(coverage_period(day).start)
+    )
 
 
 def _ask_submit(ctx: FlowContext) -> Reply:
     policy = policy_of(ctx)
     today, tomorrow = ctx.today, ctx.today + dt.timedelta(days=1)
-    choices = [Choice(say("enroll_today", day=cn_date(today)), f"v:{today.isoformat()}")]
+    choices = [Choice(ctx.say("enroll_today", day=cn_date(today)), f"v:{today.isoformat()}")]
     last = (
         policy.windows.centralized.close
         if mode_of(ctx) is Mode.CENTRALIZED
         else policy.coverage.end - dt.timedelta(days=1)
     )
     if tomorrow <= last:
-        choices.append(Choice(say("enroll_tomorrow", day=cn_date(tomorrow)), f"v:{tomorrow}"))
-    text = say(
+        choices.append(Choice(ctx.say("enroll_tomorrow", day=cn_date(tomorrow)), f"v:{tomorrow}"))
+    text = ctx.say(
         "enroll_ask_submit",
         instant=mode_of(ctx) is Mode.INSTANT,
         close=cn_date(policy.windows.centralized.close),
@@ -153,7 +156,7 @@ def _ask_submit(ctx: FlowContext) -> Reply:
 
 async def _submit_set(ctx: FlowContext) -> list[Reply]:
     period = coverage_period(submitted_on(ctx))
-    text = say(
+    text = ctx.say(
         "enroll_submit_set",
         submit=cn_date(submitted_on(ctx)),
         start=cn_date(period.start),
@@ -181,7 +184,7 @@ STEPS = (
     Step(JOINED, prompt=_ask_joined, extract=_joined,
          transitions=(Go(FIXED, when=joined_centralized), Go(SUBMIT)),
          corrects=r"集中参保|集中|参加过|参加了|没参加|办过", show=_show_joined),
-    Step(FIXED, prompt=lambda ctx: Reply(say("enroll_ask_fixed_plans")), extract=_fixed,
+    Step(FIXED, prompt=lambda ctx: Reply(ctx.say("enroll_ask_fixed_plans")), extract=_fixed,
          transitions=(SUBMIT,)),
     Step(SUBMIT, prompt=_ask_submit, extract=_submit, transitions=("submit_set",),
          corrects=r"提交|交名单|日期|时间|起保|生效|号|日|月|周|星期|礼拜|天", show=_show_submit),

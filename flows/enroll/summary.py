@@ -31,7 +31,6 @@ from flows.guides import waiting_lines
 from flows.messages import Choice, OutgoingFile, Reply
 from flows.quote_text import quote_json, render_quote
 from rules.batch import lifecycle
-from rules.catalog import say
 from rules.dates import (
     MODE_LABELS,
     Mode,
@@ -56,34 +55,34 @@ async def _summary(ctx: FlowContext) -> list[Reply]:
     # Centralized enrollment has no waiting period: the text says so instead.
     waits = waiting_lines(period, policy, chosen) if period.mode is Mode.INSTANT else []
     deadline = cn_date(payment_deadline(submitted, policy))
-    head = say(
+    head = ctx.say(
         "enroll_summary_head",
         unit=ctx.slots[UNIT],
         mode=MODE_LABELS[period.mode],
         submit=cn_date(submitted),
     )
-    dates = say(
+    dates = ctx.say(
         "enroll_summary_dates", start=cn_date(period.start), end=cn_date(period.end), waits=waits
     )
-    money = say(
+    money = ctx.say(
         "enroll_summary_money",
         deadline=deadline,
         submit=cn_date(submitted),
         total=yuan(quote.total),
     )
     text = "\n\n".join([head, render_quote(quote), dates, money])
-    checklist = say("enroll_checklist", steps=_checklist(ctx, quote, deadline))
+    checklist = ctx.say("enroll_checklist", steps=_checklist(ctx, quote, deadline))
     files = _files(ctx, quote, deadline)
     again = "quote" in ctx.slots  # a summary redone after a change of plans or dates
     ctx.slots["quote"] = quote_json(quote)  # the draft keeps what was quoted
     choices = (
         Choice(ctx.labels["status"], "flow:status"),
-        Choice(say("menu_label"), "cmd:start"),
+        Choice(ctx.say("menu_label"), "cmd:start"),
     )
     if files is None:
-        lost = say("enroll_files_sent_before" if again else "enroll_sealed_lost")
+        lost = ctx.say("enroll_files_sent_before" if again else "enroll_sealed_lost")
         return [Reply(text), Reply(f"{checklist}\n{lost}", choices)]
-    caption = say("enroll_files", people=sum(counts_of(ctx).values()))
+    caption = ctx.say("enroll_files", people=sum(counts_of(ctx).values()))
     return [Reply(text), Reply(f"{checklist}\n{caption}", choices, files)]
 
 
@@ -95,7 +94,7 @@ def unit_file(ctx: FlowContext, base: str) -> str:
     ("甲公司_参保汇总_20230710.xlsx"): two units' files saved in one folder never replace
     each other."""
     unit = _NOT_IN_FILE_NAMES.sub("", str(ctx.slots[UNIT])).strip(" .")[:40] or "单位"
-    stem, dot, suffix = say(base).rpartition(".")
+    stem, dot, suffix = ctx.say(base).rpartition(".")
     return f"{unit}_{stem}_{submitted_on(ctx):%Y%m%d}{dot}{suffix}"
 
 
@@ -125,8 +124,10 @@ def _files(ctx: FlowContext, quote: UnitQuote, deadline: str) -> tuple[OutgoingF
     )
     count = len(people)
     return (
-        OutgoingFile(unit_file(ctx, CLEAN_FILE), clean, say("enroll_clean_caption", people=count)),
-        OutgoingFile(unit_file(ctx, SUMMARY_FILE), summary, say("enroll_summary_caption")),
+        OutgoingFile(
+            unit_file(ctx, CLEAN_FILE), clean, ctx.say("enroll_clean_caption", people=count)
+        ),
+        OutgoingFile(unit_file(ctx, SUMMARY_FILE), summary, ctx.say("enroll_summary_caption")),
     )
 
 
@@ -138,53 +139,57 @@ def _checklist(ctx: FlowContext, quote: UnitQuote, deadline: str) -> list[str]:
     label = {name: s.label for name, s in statuses.items()}
     steps_: list[str] = []
     if ctx.slots.get(ACCOUNT) == "no":
-        steps_.append(say("enroll_step_register"))
+        steps_.append(ctx.say("enroll_step_register"))
     elif ctx.slots.get(ACCOUNT) == "forgot":
-        steps_.append(say("enroll_step_recover"))
-    steps_.append(say("enroll_step_login"))
+        steps_.append(ctx.say("enroll_step_recover"))
+    steps_.append(ctx.say("enroll_step_login"))
     if ctx.slots.get(CODE) == "no":
         ready = working_day(ctx.today, review.enrollment_code)
-        steps_.append(say("enroll_step_code", ready=ready))
+        steps_.append(ctx.say("enroll_step_code", ready=ready))
     if ctx.slots.get(OPERATOR) != "yes" and not ctx.slots.get(JOINED):
-        steps_.append(say("enroll_step_operator"))
-    entry = say("enroll.platform_entry", centralized=mode_of(ctx) is Mode.CENTRALIZED)
+        steps_.append(ctx.say("enroll_step_operator"))
+    entry = ctx.say("enroll.platform_entry", centralized=mode_of(ctx) is Mode.CENTRALIZED)
     steps_.append(
-        say("enroll_step_batch", entry=entry, unit=ctx.slots[UNIT],
+        ctx.say("enroll_step_batch", entry=entry, unit=ctx.slots[UNIT],
             code=ctx.slots.get(CODE_VALUE), forgot=ctx.slots.get(CODE) == "forgot",
             pending=label["roster_pending_validation"])
     )  # fmt: skip
-    steps_.append(say("enroll_step_upload", clean_file=unit_file(ctx, CLEAN_FILE)))
+    steps_.append(ctx.say("enroll_step_upload", clean_file=unit_file(ctx, CLEAN_FILE)))
     kept = sum(1 for p in people_of(ctx) if p.over and p.keep and not p.conflict)
-    steps_.append(say("enroll_step_validate", kept=kept, passed=label["validation_passed"]))
+    steps_.append(ctx.say("enroll_step_validate", kept=kept, passed=label["validation_passed"]))
     attachments = ctx.slots.get(ATTACHMENTS) or []
     if attachments:
         names = "、".join(a[0] for a in attachments if not a[2])
         if any(a[2] for a in attachments):
-            names += say("enroll_supporting_documents") if names else say("enroll_supporting_only")
+            names += (
+                ctx.say("enroll_supporting_documents")
+                if names
+                else ctx.say("enroll_supporting_only")
+            )
         ready = working_day(submitted, review.attachments)
         steps_.append(
-            say("enroll_step_attachments", names=names, review=label["attachment_review"],
+            ctx.say("enroll_step_attachments", names=names, review=label["attachment_review"],
                 ready=ready, submit=cn_date(submitted), plan_selection=label["plan_selection"])
         )  # fmt: skip
     fixed = fixed_plans_of(ctx)
     if not fixed:
         if not attachments:
-            steps_.append(say("enroll_step_submit", plan_selection=label["plan_selection"]))
+            steps_.append(ctx.say("enroll_step_submit", plan_selection=label["plan_selection"]))
         steps_.append(
-            say("enroll_step_plans", plans="、".join(quote.plans), total=yuan(quote.total),
+            ctx.say("enroll_step_plans", plans="、".join(quote.plans), total=yuan(quote.total),
                 voucher_pending=label["voucher_pending"])
         )  # fmt: skip
     else:
         steps_.append(
-            say("enroll_step_fixed_plans", plans="、".join(fixed), total=yuan(quote.total),
+            ctx.say("enroll_step_fixed_plans", plans="、".join(fixed), total=yuan(quote.total),
                 voucher_pending=label["voucher_pending"])
         )  # fmt: skip
     steps_.append(
-        say("enroll_step_pay", total=yuan(quote.total), deadline=deadline,
+        ctx.say("enroll_step_pay", total=yuan(quote.total), deadline=deadline,
             voucher_review=label["voucher_review"], submit=cn_date(submitted),
             ready=working_day(submitted, review.voucher))
     )  # fmt: skip
-    steps_.append(say("enroll_step_done", enrolled=label["enrolled"]))
+    steps_.append(ctx.say("enroll_step_done", enrolled=label["enrolled"]))
     return steps_
 
 

@@ -36,7 +36,6 @@ from flows.enroll.draft import (
 from flows.enroll.model import SEALED, Draft, Finding, Member, Unsettled, draft_of, save_draft
 from flows.flow import FlowContext
 from flows.messages import Choice, OutgoingFile, Reply
-from rules.catalog import say
 from rules.ids import mask_id
 from rules.people import Category
 from rules.privacy import mask_personal_data
@@ -59,7 +58,8 @@ def _template_sent(ctx: FlowContext) -> list[Reply]:
     data = template_bytes(policy_of(ctx))
     return [
         Reply(
-            say("enroll_template_sent"), files=(OutgoingFile(say("enroll.template_file"), data),)
+            ctx.say("enroll_template_sent"),
+            files=(OutgoingFile(ctx.say("enroll.template_file"), data),),
         )
     ]
 
@@ -89,7 +89,7 @@ async def _read_upload(ctx: FlowContext, name: str, data: bytes) -> RosterFile |
             return
 
         async def show() -> None:
-            await progress(say("enroll_reading", done=done, total=total))
+            await progress(ctx.say("enroll_reading", done=done, total=total))
 
         shown.append(asyncio.run_coroutine_threadsafe(show(), loop))
 
@@ -185,11 +185,11 @@ async def _check(ctx: FlowContext, name: str, data: bytes) -> list[Reply]:
         message = roster.message if isinstance(roster, FileFinding) else ""
         template = isinstance(roster, FileFinding) and roster.code == "bad_template"
         if template:  # in chat the template comes as a file, at the press of a button
-            message = f"{message}\n{say('enroll_template_offer')}"
+            message = f"{message}\n{ctx.say('enroll_template_offer')}"
         if SEALED in ctx.slots:  # a roster checked before stays, with its fixes
             ctx.slots[ROSTER] = "checked"
-            kept = say("enroll_previous_kept", file=ctx.slots[FILE])
-            offer = (Choice(say("enroll_template_button"), "v:模板"),) if template else ()
+            kept = ctx.say("enroll_previous_kept", file=ctx.slots[FILE])
+            offer = (Choice(ctx.say("enroll_template_button"), "v:模板"),) if template else ()
             return [Reply(f"{message}\n{kept}", offer)]
         return [Reply(message)]  # the roster question comes next, with the button
     for slot in (LAST_YEAR, SI_PAYERS, ATTACHMENTS):
@@ -207,7 +207,7 @@ async def _check(ctx: FlowContext, name: str, data: bytes) -> list[Reply]:
         if f.field is RosterField.SOCIAL_INSURANCE
         and f.code in (Code.MISSING_REQUIRED, Code.BAD_SI_FLAG)
     }
-    report_name = name.rsplit(".", 1)[0] + say("enroll.report_suffix")
+    report_name = name.rsplit(".", 1)[0] + ctx.say("enroll.report_suffix")
     findings: dict[int, list[Finding]] = {}
     for f in check.errors:
         findings.setdefault(f.row, []).append(Finding.of(f, mask_personal_data(report_name)))
@@ -234,7 +234,7 @@ async def _check(ctx: FlowContext, name: str, data: bytes) -> list[Reply]:
     claim_ids(ctx)
     replies = [Reply("\n".join([*roster.notes, _roster_read_text(ctx, check)]))]
     if check.findings and upload.report is not None:
-        caption = say("enroll_report_caption")
+        caption = ctx.say("enroll_report_caption")
         replies[0] = Reply(
             replies[0].text, files=(OutgoingFile(report_name, upload.report, caption),)
         )
@@ -250,11 +250,11 @@ def keep_early_roster(name: str, data: bytes, ctx: FlowContext) -> list[Reply]:
         return []
     shown = mask_personal_data(name)
     if len(data) > EARLY_MAX_BYTES:
-        return [Reply(say("enroll_early_too_big", file=shown))]
+        return [Reply(ctx.say("enroll_early_too_big", file=shown))]
     replaced = EARLY in ctx.slots
     token = [name, base64.b64encode(data).decode("ascii")]
     ctx.slots[EARLY] = vault_of(ctx).seal(token)
-    return [Reply(say("enroll_early_kept", file=shown, replaced=replaced))]
+    return [Reply(ctx.say("enroll_early_kept", file=shown, replaced=replaced))]
 
 
 def _early_upload(ctx: FlowContext) -> tuple[str, bytes] | None:
@@ -273,8 +273,8 @@ async def check_early(ctx: FlowContext) -> list[Reply]:
     """The roster step reached with a roster sent before it: that roster is checked now."""
     upload = _early_upload(ctx)
     if upload is None:
-        return [Reply(say("enroll_early_lost"))]  # the roster question comes next
-    return [Reply(say("enroll_early_checking")), *await _check(ctx, *upload)]
+        return [Reply(ctx.say("enroll_early_lost"))]  # the roster question comes next
+    return [Reply(ctx.say("enroll_early_checking")), *await _check(ctx, *upload)]
 
 
 def _roster_read_text(ctx: FlowContext, check: RosterCheck) -> str:
@@ -286,11 +286,11 @@ def _roster_read_text(ctx: FlowContext, check: RosterCheck) -> str:
     names = names_of(ctx)
     pending = [u.member(row) for row, u in draft.unsettled.items()]
     elsewhere = [
-        say("enroll_line_elsewhere", row=p.row, name=names.get(p.row, ""), masked=p.masked)
+        ctx.say("enroll_line_elsewhere", row=p.row, name=names.get(p.row, ""), masked=p.masked)
         for p in sorted([*people, *pending], key=lambda p: p.row)
         if p.elsewhere
     ]
-    text = say(
+    text = ctx.say(
         "enroll_roster_read",
         file=ctx.slots[FILE],
         rows=check.rows,
@@ -301,7 +301,7 @@ def _roster_read_text(ctx: FlowContext, check: RosterCheck) -> str:
         over_age=categories.count(Category.OVER_AGE),
     )
     if elsewhere:
-        text += "\n" + say(
+        text += "\n" + ctx.say(
             "enroll_elsewhere",
             count=len(elsewhere),
             lines=elsewhere[:SHOWN_LINES],
