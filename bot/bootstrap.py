@@ -22,7 +22,7 @@ from rules.errors import HubaoError
 def build_engine(settings: Settings, storage: Storage, faq: FaqService) -> Engine:
     # The flows pull in the workbook and encryption libraries: imported here, so commands
     # that only answer questions (`hubao ask`, `hubao faq`) start without them.
-    from flows.catalog import default_flows, default_shortcuts
+    from flows.menu import default_flows, default_shortcuts
     from flows.vault import Vault
 
     return Engine(

@@ -4,8 +4,8 @@ import datetime as dt
 
 import pytest
 
-from flows.catalog import default_flows
 from flows.flow import Flow, FlowContext, FlowDefinitionError, Go, Step, steps
+from flows.menu import default_flows
 from flows.messages import Reply
 
 
