@@ -59,14 +59,21 @@ def _topic_names(kb: KnowledgeBase) -> dict[str, str]:
     return {topic: render(f"faq.topic.{topic}", kb.context) for topic in TOPICS}
 
 
+_WORDS = ("contents", "related", "alternates", "source", "number", "separator")
+"""The labels the exported page shows around entries, from the catalog's faq.export.word."""
+
+
 def export(kb: KnowledgeBase, fmt: Format, with_phrasings: bool = False) -> bytes:
     """The knowledge base in ``fmt``; alternates, sources and ids only ``with_phrasings``."""
     topics = _by_topic(kb)
     if fmt == "xlsx":
         return _xlsx(kb, topics, with_phrasings)
+    count = sum(len(es) for _, es in topics)
     context: dict[str, Any] = {
-        "year": kb.context["year"],
-        "count": sum(len(es) for _, es in topics),
+        "title": render("faq.export.title", kb.context, count=count),
+        "title_short": render("faq.export.title_short", kb.context),
+        "word": {w: render(f"faq.export.word.{w}", kb.context) for w in _WORDS},
+        "entries_of": lambda n: render("faq.export.entries", kb.context, count=n),
         "topics": topics,
         "topic_names": _topic_names(kb),
         "answers": kb.rendered,

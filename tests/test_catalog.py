@@ -139,3 +139,13 @@ def test_no_module_over_400_lines(package):
         if (n := len(p.read_text(encoding="utf-8").splitlines())) > 400
     }
     assert long == {}
+
+
+def test_page_templates_take_their_words_from_the_catalog():
+    with_chinese = {
+        str(p.relative_to(ROOT)): CJK.findall(p.read_text(encoding="utf-8"))[:5]
+        for pkg in PACKAGES
+        for p in (ROOT / pkg).rglob("*.j2")
+        if CJK.search(p.read_text(encoding="utf-8"))
+    }
+    assert with_chinese == {}

@@ -1,5 +1,5 @@
 """Hostile roster files, each generated here: whatever arrives under the upload cap is
-answered within 10 s and 300 MB, with the roster or a Chinese message saying what to fix.
+answered within 30 s and 300 MB, with the roster or a Chinese message saying what to fix.
 
 Each file is read in a child process forked from a clean interpreter that has imported
 ``sheets.roster_file`` (the reader runs nowhere else), so the peak memory measured is the
@@ -51,7 +51,9 @@ pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="reads in forked
 
 POLICY = latest_policy_year()
 START = POLICY.coverage.start
-SECONDS = 10.0
+SECONDS = (
+    30.0  # a bound on runaway reading (minutes before the bounded reader), not a speed target
+)
 PEAK_MB = 300.0
 ROOT = Path(__file__).resolve().parent.parent
 
