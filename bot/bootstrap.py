@@ -14,7 +14,7 @@ from faq.kb import KnowledgeBase, KnowledgeBaseError, load_kb
 from flows.engine import Engine
 from flows.storage import Storage
 from flows.storage_factory import open_storage
-from flows.storage_sql import StorageUrlError, private_dir
+from flows.storage_sql import private_dir
 from rules.catalog import say
 from rules.errors import HubaoError
 
@@ -56,10 +56,7 @@ async def open_app(settings: Settings | None = None, db_url: str | None = None) 
     if settings.data_dir.is_dir():
         # It holds the key file, the SQLite database and the files sent: its owner's only.
         private_dir(settings.data_dir, tighten=True)
-    try:
-        storage = await open_storage(settings.db_url, settings.data_dir)
-    except StorageUrlError as exc:
-        raise HubaoError(str(exc)) from None
+    storage = await open_storage(settings.db_url, settings.data_dir)
     return App(settings, FaqService(knowledge_base()), storage)
 
 

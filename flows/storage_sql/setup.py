@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from flows.storage import ConversationKey
 from rules.catalog import say
+from rules.errors import HubaoError
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 HEAD_REVISION = "0002"
@@ -33,8 +34,8 @@ SQLITE_BUSY_TIMEOUT = 30.0
 BEGIN_MODE = "hubao_sqlite_begin"
 
 
-class StorageUrlError(ValueError):
-    """A database URL hubao cannot use; the message says why, for the user."""
+class StorageUrlError(HubaoError, ValueError):
+    """A database URL hubao cannot use; the message says why, for the user (exit 2)."""
 
 
 def async_url(url: str | URL) -> URL:
