@@ -51,9 +51,8 @@ pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="reads in forked
 
 POLICY = latest_policy_year()
 START = POLICY.coverage.start
-SECONDS = (
-    30.0  # a bound on runaway reading (minutes before the bounded reader), not a speed target
-)
+# A bound on runaway reading (minutes before the bounded reader), not a speed target.
+SECONDS = 30.0
 PEAK_MB = 300.0
 ROOT = Path(__file__).resolve().parent.parent
 
