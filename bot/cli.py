@@ -81,7 +81,7 @@ def _read_text(path: str) -> str:
     try:
         return Path(path).read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise CliError("no_file", say("bot.cli.no_file", path=path)) from None
+        raise CliError("no_file", say("bot.terminal.not_found", path=path)) from None
     except UnicodeDecodeError:
         raise CliError("bad_encoding", say("bot.cli.bad_encoding", path=path)) from None
     except OSError as exc:

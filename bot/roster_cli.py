@@ -33,7 +33,6 @@ from rules.policy import PolicyYear, latest_policy_year, policy_for_coverage_dat
 from rules.privacy import mask_personal_data
 from rules.roster import (
     RosterCheck,
-    Severity,
     UnitCheck,
     check_rows,
     check_unit,
@@ -71,8 +70,10 @@ def _read_source(source: Path, **options: Any) -> RosterFile | FileFinding:
         reason = refused.reason
         if reason == "too_large" and refused.size is None:
             reason = "too_large_unknown"  # it grew past the cap while being read
-        message = _text(
-            f"file.{reason}",
+        # The size refusal is the reader's own sentence: one wording for both ways in.
+        key = "sheets.file.too_large" if reason == "too_large" else f"bot.roster.file.{reason}"
+        message = say(
+            key,
             name=name,
             size=megabytes(refused.size or 0),
             cap=megabytes(MAX_FILE_BYTES),
@@ -290,12 +291,11 @@ def _check(args: argparse.Namespace, source: Path, options: _CheckOptions) -> in
     if check.findings:
         _say(_text("first_findings", count=min(FIRST_FINDINGS, len(check.findings))))
         for finding in check.findings[:FIRST_FINDINGS]:
-            level = "error" if finding.severity is Severity.ERROR else "warning"
             said = _text(
                 "finding",
                 row=finding.row,
                 column=finding.column,
-                level=_text(level),
+                level=say(f"sheets.report.level.{finding.severity.value}"),
                 message=finding.message,
             )
             _say(f"  {said}")

@@ -59,7 +59,7 @@ def _topic_names(kb: KnowledgeBase) -> dict[str, str]:
     return {topic: render(f"faq.topic.{topic}", kb.context) for topic in TOPICS}
 
 
-_WORDS = ("contents", "related", "alternates", "source", "number", "separator")
+_WORDS = ("contents", "related", "alternates", "source", "separator")
 """The labels the exported page shows around entries, from the catalog's faq.export.word."""
 
 
@@ -72,7 +72,10 @@ def export(kb: KnowledgeBase, fmt: Format, with_phrasings: bool = False) -> byte
     context: dict[str, Any] = {
         "title": render("faq.export.title", kb.context, count=count),
         "title_short": render("faq.export.title_short", kb.context),
-        "word": {w: render(f"faq.export.word.{w}", kb.context) for w in _WORDS},
+        "word": {
+            **{w: render(f"faq.export.word.{w}", kb.context) for w in _WORDS},
+            "id": render("faq.export.column.id", kb.context),
+        },
         "entries_of": lambda n: render("faq.export.entries", kb.context, count=n),
         "topics": topics,
         "topic_names": _topic_names(kb),
