@@ -135,6 +135,10 @@ class Step:
     literal: Callable[[str], bool] | None = None
     """Whether a text is this step's answer word for word even when it holds a command's
     words (a unit called "上海找人工有限公司" at the unit-name question)."""
+    also: Callable[[str], dict[str, Any]] | None = None
+    """Other slots the same words fill, as a pure function of the text (the code typed with
+    "有，是SH2023001"). The engine stores them wherever it takes this step's answer: the
+    answer itself, a correction, a follow-up."""
     replay: bool = False
     """Run this step's act again when an earlier answer is corrected (it shows or checks
     something that depends on it); other acts (help texts, file checks) are not repeated."""
@@ -146,6 +150,14 @@ class Step:
     @property
     def exits(self) -> tuple[Go, ...]:
         return tuple(t if isinstance(t, Go) else Go(t) for t in self.transitions)
+
+    def take(self, value: Any, text: str, ctx: FlowContext) -> bool:
+        """Store ``value`` read from ``text`` as this step's answer, with what else the
+        words fill; True if any slot changed."""
+        values = {self.name: value, **(self.also(text) if self.also else {})}
+        changed = any(ctx.slots.get(k) != v for k, v in values.items())
+        ctx.slots.update(values)
+        return changed
 
     def next(self, ctx: FlowContext) -> str:
         return next(go.target for go in self.exits if go.when is None or go.when(ctx))

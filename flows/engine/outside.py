@@ -112,7 +112,7 @@ class Understanding(FlowRunner):
             return None
         notes = []
         for step, value in changes:
-            ctx.slots[step.name] = value
+            step.take(value, value_text, ctx)
             if step.show:
                 notes.append(step.show(value, ctx))
         # The flow runs again from the first changed answer, only what depends on it redone.

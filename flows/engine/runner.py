@@ -86,7 +86,7 @@ class FlowRunner(EngineBase):
             return await self._aside(turn, ctx, step, text)
         if flow.prefill is not None:
             _prefill_missing(flow, text, ctx)
-        state.slots[step.name] = value
+        step.take(value, text, ctx)
         state.misses = 0
         return await self._advance(turn, flow, ctx)
 
@@ -173,7 +173,7 @@ class FlowRunner(EngineBase):
                 return self._reask(turn, ctx, pending, exc.reason)
             if value is None:
                 continue
-            if value == ctx.slots.get(target.name):
+            if not target.take(value, value_text, ctx):
                 same = Reply(
                     self._say("unchanged", value=target.show(value, ctx) if target.show else "")
                 )
@@ -185,7 +185,6 @@ class FlowRunner(EngineBase):
         self, turn: Turn, flow: Flow, ctx: FlowContext, target: Step, value: object
     ) -> list[Reply]:
         state = turn.state
-        ctx.slots[target.name] = value
         shown = target.show(value, ctx) if target.show else ""
         note = Reply(self._say("changed", values=[shown]))
         steps_back = [b["step"] for b in state.back]

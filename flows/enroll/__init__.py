@@ -46,7 +46,6 @@ def _prefill(text: str, ctx: FlowContext) -> None:
     setup.prefill_joined(text, ctx)
     setup.prefill_fixed(text, ctx)
     prerequisites.prefill_prerequisites(text, ctx)
-    prerequisites.prefill_code_value(text, ctx)
     roster.prefill_counts(text, ctx)
     plans.prefill_plans(text, ctx)
 

@@ -110,10 +110,19 @@ def _code_value(text: str) -> str | None:
     return found.group(0) if found and not contains_personal_data(found.group(0)) else None
 
 
-def prefill_code_value(text: str, ctx: FlowContext) -> None:
+def _code_said(text: str) -> dict[str, str]:
     """The code said with the answer that the unit has one, kept for the summary."""
-    if ctx.step == CODE and _code(text, ctx) == "yes" and (code := _code_value(text)):
-        ctx.slots[CODE_VALUE] = code
+    code = _code_value(text)
+    return {CODE_VALUE: code} if code else {}
+
+
+def _show_code(value: str, ctx: FlowContext) -> str:
+    code = ctx.slots.get(CODE_VALUE) if value == "yes" else None
+    return (
+        ctx.say("enroll.shown_code_value", code=code)
+        if code
+        else ctx.say(f"enroll_shown_code_{value}")
+    )
 
 
 def _ask_account(ctx: FlowContext) -> Reply:
@@ -249,7 +258,7 @@ STEPS = (
     Step("account_help", act=_account_help, transitions=(CODE,)),
     Step(CODE, prompt=_ask_code, extract=_code,
          transitions=(Go(OPERATOR, when=answered(CODE, "yes")), Go("code_help")),
-         corrects=_TOPICS[CODE], show=_show_answer("code")),
+         corrects=_TOPICS[CODE], show=_show_code, also=_code_said),
     Step("code_help", act=_code_help, transitions=(OPERATOR,)),
     Step(OPERATOR, prompt=_ask_operator, extract=_operator,
          transitions=(Go(UNIT, when=answered(OPERATOR, "yes")), Go("operator_help")),
