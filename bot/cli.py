@@ -35,6 +35,7 @@ from bot.roster_cli import add_roster_commands
 from bot.settings import Settings, debug_enabled, os_reason
 from bot.telegram.cli import add_telegram_command
 from bot.terminal import run_terminal, storage_unavailable
+from bot.web.cli import add_web_command
 from faq.answer import Answer
 from flows.engine import Engine
 from flows.quote_text import quote_json, render_quote
@@ -171,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--out", help=say("bot.help.chat_out"))
     c.set_defaults(handler=cmd_chat)
     add_telegram_command(sub)
+    add_web_command(sub)
 
     a = sub.add_parser("ask", help=say("bot.help.ask"))
     a.add_argument("--db", help=say("bot.help.db"))

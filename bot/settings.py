@@ -92,6 +92,28 @@ class TelegramEnv:
         )
 
 
+DEFAULT_UPLOAD_CAP_MB = 10
+
+
+def int_setting(
+    value: str, name: str, default: int, low: int, high: int, message: str = "bad_number"
+) -> int:
+    """A whole-number setting in ``low..high``; ``default`` when empty."""
+    raw = value.strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        text = say(f"bot.telegram.{message}", name=name, low=low, high=high, raw=raw)
+        raise SettingsError(text)
+    return int(raw)
+
+
+def upload_cap_mb(env: TelegramEnv) -> int:
+    """HUBAO_MAX_UPLOAD_MB, for every channel that takes files (20 MB at most: Telegram's
+    own download limit, and far above any unit's roster)."""
+    return int_setting(env.max_upload_mb, "HUBAO_MAX_UPLOAD_MB", DEFAULT_UPLOAD_CAP_MB, 1, 20)
+
+
 def debug_enabled(env: Mapping[str, str] | None = None) -> bool:
     """HUBAO_DEBUG=1: errors are raised with their traceback instead of a short message."""
     env = os.environ if env is None else env

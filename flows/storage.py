@@ -21,22 +21,31 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from faq.misses import Miss
+from flows.keys import SHANGHAI as SHANGHAI  # re-exported: importers find them here
+from flows.keys import ConversationKey as ConversationKey
+from flows.outbox import MemoryOutbox, Outbox
+from flows.staff import MemoryStaffStore, StaffStore
 from rules.privacy import mask_personal_data
 
 Role = Literal["user", "bot"]
-Outcome = Literal["answer", "clarify", "fallback", "flow"]
+Outcome = Literal["answer", "clarify", "fallback", "flow", "enroll_start", "enroll_done"]
 
 
 @dataclass(frozen=True)
-class ConversationKey:
-    """One conversation: a chat on a channel with one user."""
+class DayFigures:
+    """What one Shanghai day saw, for the hotline's console. Nothing personal: these outlive
+    /forget."""
 
-    channel: str
-    chat_id: str
-    user_id: str
-
-    def __str__(self) -> str:
-        return f"{self.channel}:{self.chat_id}:{self.user_id}"
+    day: dt.date
+    conversations: int = 0
+    """Conversations with at least one turn that day."""
+    turns: int = 0
+    answers: int = 0
+    clarifications: int = 0
+    fallbacks: int = 0
+    """Questions handed over to the hotline (no answer found)."""
+    enrollments_started: int = 0
+    enrollments_finished: int = 0
 
 
 @dataclass
@@ -170,6 +179,21 @@ class Storage(ABC):
     async def stats(self) -> dict[str, int]:
         """conversations, turns, answers, clarifications, fallbacks."""
 
+    @abstractmethod
+    async def figures(self, first: dt.date, last: dt.date) -> list[DayFigures]:
+        """One ``DayFigures`` per Shanghai day from ``first`` to ``last`` (inclusive), days
+        without turns included as zeros."""
+
+    @property
+    @abstractmethod
+    def outbox(self) -> Outbox:
+        """Files sent, for channels that hand out download links."""
+
+    @property
+    @abstractmethod
+    def staff(self) -> StaffStore:
+        """The console's accounts, sessions and failed logins."""
+
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
 
@@ -185,6 +209,9 @@ class MemoryStorage(Storage):
         self._misses: list[tuple[ConversationKey, Miss]] = []
         self._counts: dict[str, int] = {}
         self._locks: dict[ConversationKey, asyncio.Lock] = {}
+        self._outcomes: list[tuple[dt.datetime, ConversationKey, tuple[Outcome, ...]]] = []
+        self._outbox = MemoryOutbox()
+        self._staff = MemoryStaffStore()
 
     @asynccontextmanager
     async def _turn(self, key: ConversationKey, message_id: str | None) -> AsyncIterator[Turn]:
@@ -208,6 +235,7 @@ class MemoryStorage(Storage):
             self._counts["turns"] = self._counts.get("turns", 0) + 1
             for outcome in turn.outcomes:
                 self._counts[outcome] = self._counts.get(outcome, 0) + 1
+            self._outcomes.append((dt.datetime.now(dt.UTC), key, tuple(turn.outcomes)))
             if turn.claims is not None:
                 self._claims[key] = turn.claims
 
@@ -236,6 +264,7 @@ class MemoryStorage(Storage):
             self._lines.pop(k, None)
             self._claims.pop(k, None)
         self._misses = [(k, m) for k, m in self._misses if k not in keys]
+        self._outbox.forget(keys)
         return len(keys)
 
     async def misses(self, since: dt.date | None = None) -> list[Miss]:
@@ -249,3 +278,38 @@ class MemoryStorage(Storage):
             "clarifications": self._counts.get("clarify", 0),
             "fallbacks": self._counts.get("fallback", 0),
         }
+
+    async def figures(self, first: dt.date, last: dt.date) -> list[DayFigures]:
+        rows = [
+            (at.astimezone(SHANGHAI).date(), key, outcomes) for at, key, outcomes in self._outcomes
+        ]
+        return [
+            day_figures(day, [(k, o) for d, k, o in rows if d == day]) for day in days(first, last)
+        ]
+
+    @property
+    def outbox(self) -> Outbox:
+        return self._outbox
+
+    @property
+    def staff(self) -> StaffStore:
+        return self._staff
+
+
+def days(first: dt.date, last: dt.date) -> list[dt.date]:
+    return [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def day_figures(day: dt.date, turns: list[tuple[object, tuple[Outcome, ...]]]) -> DayFigures:
+    """A day's figures from its turns: (conversation, outcomes) each."""
+    outcomes = [o for _, turn in turns for o in turn]
+    return DayFigures(
+        day=day,
+        conversations=len({conversation for conversation, _ in turns}),
+        turns=len(turns),
+        answers=outcomes.count("answer"),
+        clarifications=outcomes.count("clarify"),
+        fallbacks=outcomes.count("fallback"),
+        enrollments_started=outcomes.count("enroll_start"),
+        enrollments_finished=outcomes.count("enroll_done"),
+    )

@@ -10,12 +10,17 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.settings import SettingsError, TelegramEnv
+from bot.settings import (
+    DEFAULT_UPLOAD_CAP_MB,
+    SettingsError,
+    TelegramEnv,
+    int_setting,
+    upload_cap_mb,
+)
 from rules.catalog import say
 
 TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024
 """Bots cannot download larger files through the public Bot API."""
-DEFAULT_UPLOAD_CAP_MB = 10
 
 _TOKEN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{30,100}$")
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -60,10 +65,8 @@ class TelegramConfig:
                 raise SettingsError(say("bot.telegram.no_secret"))
         if secret is not None and not _SECRET.match(secret):
             raise SettingsError(say("bot.telegram.bad_secret"))
-        port = _int_setting(env.webhook_port, "HUBAO_WEBHOOK_PORT", 8080, 0, 65535, "bad_port")
-        cap_mb = _int_setting(
-            env.max_upload_mb, "HUBAO_MAX_UPLOAD_MB", DEFAULT_UPLOAD_CAP_MB, 1, 20
-        )
+        port = int_setting(env.webhook_port, "HUBAO_WEBHOOK_PORT", 8080, 0, 65535, "bad_port")
+        cap_mb = upload_cap_mb(env)
         return cls(
             token=token,
             api_base=api_base,
@@ -73,7 +76,7 @@ class TelegramConfig:
             webhook_port=port,
             admin_ids=parse_admin_ids(env.admin_ids),
             upload_cap=cap_mb * 1024 * 1024,
-            concurrency=_int_setting(env.concurrency, "HUBAO_TELEGRAM_CONCURRENCY", 16, 1, 1000),
+            concurrency=int_setting(env.concurrency, "HUBAO_TELEGRAM_CONCURRENCY", 16, 1, 1000),
         )
 
     @property
@@ -113,18 +116,6 @@ def parse_admin_ids(raw: str) -> frozenset[int]:
 def _is_http_url(url: str) -> bool:
     parts = urlsplit(url)
     return parts.scheme in {"http", "https"} and bool(parts.netloc)
-
-
-def _int_setting(
-    value: str, name: str, default: int, low: int, high: int, message: str = "bad_number"
-) -> int:
-    raw = value.strip()
-    if not raw:
-        return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        text = say(f"bot.telegram.{message}", name=name, low=low, high=high, raw=raw)
-        raise SettingsError(text)
-    return int(raw)
 
 
 class ChannelStartError(SettingsError):

@@ -20,9 +20,12 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from faq.misses import Miss
+from flows.outbox import Outbox
+from flows.staff import StaffStore
 from flows.storage import (
     ConversationKey,
     ConversationState,
+    DayFigures,
     PersonClaim,
     Storage,
     TranscriptLine,
@@ -376,6 +379,17 @@ class SqlStorage(Storage):
             "clarifications": int(clarifications),
             "fallbacks": int(fallbacks),
         }
+
+    async def figures(self, first: dt.date, last: dt.date) -> list[DayFigures]:
+        raise NotImplementedError  # TODO(storage helper)
+
+    @property
+    def outbox(self) -> Outbox:
+        raise NotImplementedError  # TODO(storage helper)
+
+    @property
+    def staff(self) -> StaffStore:
+        raise NotImplementedError  # TODO(storage helper)
 
     async def close(self) -> None:
         await self._engine.dispose()

@@ -1,0 +1,11 @@
+"""The chat page and its JSON API (web-chat helper fills this in)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.web.context import WebContext
+
+
+def setup(web_app: web.Application, ctx: WebContext) -> None:
+    """Register the chat page's routes."""
