@@ -180,6 +180,11 @@ class Storage(ABC):
         """conversations, turns, answers, clarifications, fallbacks."""
 
     @abstractmethod
+    async def offered(self, key: ConversationKey) -> list[dict[str, str]]:
+        """The choices last offered in the conversation ({"label", "value"}), read without
+        opening a turn: a page shown again after a reload shows its buttons again."""
+
+    @abstractmethod
     async def figures(self, first: dt.date, last: dt.date) -> list[DayFigures]:
         """One ``DayFigures`` per Shanghai day from ``first`` to ``last`` (inclusive), days
         without turns included as zeros."""
@@ -278,6 +283,9 @@ class MemoryStorage(Storage):
             "clarifications": self._counts.get("clarify", 0),
             "fallbacks": self._counts.get("fallback", 0),
         }
+
+    async def offered(self, key: ConversationKey) -> list[dict[str, str]]:
+        return ConversationState.from_json(self._states.get(key)).choices
 
     async def figures(self, first: dt.date, last: dt.date) -> list[DayFigures]:
         rows = [

@@ -380,6 +380,9 @@ class SqlStorage(Storage):
             "fallbacks": int(fallbacks),
         }
 
+    async def offered(self, key: ConversationKey) -> list[dict[str, str]]:
+        raise NotImplementedError  # TODO(storage helper)
+
     async def figures(self, first: dt.date, last: dt.date) -> list[DayFigures]:
         raise NotImplementedError  # TODO(storage helper)
 
