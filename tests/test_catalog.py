@@ -141,11 +141,13 @@ def test_no_module_over_400_lines(package):
     assert long == {}
 
 
-def test_page_templates_take_their_words_from_the_catalog():
+@pytest.mark.parametrize("pattern", ["*.j2", "*.js", "*.css"])
+def test_page_templates_and_scripts_take_their_words_from_the_catalog(pattern):
+    # Scripts get their words from data-* attributes the templates fill from the catalog.
     with_chinese = {
         str(p.relative_to(ROOT)): CJK.findall(p.read_text(encoding="utf-8"))[:5]
         for pkg in PACKAGES
-        for p in (ROOT / pkg).rglob("*.j2")
+        for p in (ROOT / pkg).rglob(pattern)
         if CJK.search(p.read_text(encoding="utf-8"))
     }
     assert with_chinese == {}
