@@ -13,15 +13,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from flows.keys import SHANGHAI, ConversationKey
-from flows.storage import DayFigures, days
+from flows.storage import DayFigures, days, utcnow
 from flows.storage_sql.schema import conversations, turn_outcomes
 
 Write = Callable[[], AbstractAsyncContextManager[AsyncConnection]]
 """Opens a writing transaction (on SQLite behind the process's one-writer lock)."""
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def of_key(key: ConversationKey) -> sa.ColumnElement[bool]:

@@ -29,6 +29,7 @@ from flows.storage import (
     Storage,
     TranscriptLine,
     Turn,
+    utcnow,
 )
 from flows.storage_sql.outbox import SqlOutbox
 from flows.storage_sql.queries import (
@@ -36,7 +37,6 @@ from flows.storage_sql.queries import (
     of_key,
     read_figures,
     read_stats,
-    utcnow,
 )
 from flows.storage_sql.schema import (
     claims,
