@@ -18,7 +18,9 @@ from flows.quote_flow import QUOTE, wants_quote
 
 def default_flows() -> list[FlowEntry]:
     return [
-        FlowEntry(ENROLL, trigger=wants_enrollment),
+        FlowEntry(
+            ENROLL, trigger=wants_enrollment, started="enroll_start", finished="enroll_done"
+        ),
         FlowEntry(QUOTE, trigger=wants_quote),
         FlowEntry(COVERAGE, trigger=asks_coverage, follow_on=asks_about_coverage),
         FlowEntry(ACCOUNT),

@@ -116,6 +116,11 @@ def id_hash(number: str, key: bytes) -> str:
     return hmac.new(key, number.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
+def utcnow() -> dt.datetime:
+    """When a turn is saved, by the figures' clock (one function, so a test can set it)."""
+    return dt.datetime.now(dt.UTC)
+
+
 ConflictFinder = Callable[[int, list[str]], Awaitable[list[tuple[str, str]]]]
 
 
@@ -240,7 +245,7 @@ class MemoryStorage(Storage):
             self._counts["turns"] = self._counts.get("turns", 0) + 1
             for outcome in turn.outcomes:
                 self._counts[outcome] = self._counts.get(outcome, 0) + 1
-            self._outcomes.append((dt.datetime.now(dt.UTC), key, tuple(turn.outcomes)))
+            self._outcomes.append((utcnow(), key, tuple(turn.outcomes)))
             if turn.claims is not None:
                 self._claims[key] = turn.claims
 

@@ -7,9 +7,9 @@ import datetime as dt
 
 from flows.engine import Engine
 from flows.messages import Incoming
-from flows.storage import ConversationKey, MemoryStorage
+from flows.storage import SHANGHAI, ConversationKey, MemoryStorage, Storage
 
-from helpers import button, engine, joined, key, text
+from helpers import button, engine, joined, key, roster_upload, text, upload
 
 TODAY = dt.date(2023, 7, 10)
 PLANS_QUESTION = "要测算哪些保障项目"
@@ -108,3 +108,28 @@ async def test_forget_confirmed_erases_the_conversation():
     assert "已删除您在这里的全部对话记录" in await say(bot, button(who, "cmd:forget"))
     # The quote is gone: a date is no longer the answer to a pending question.
     assert "合计" not in await say(bot, text(who, "今天提交"))
+
+
+async def enrollment_figures(storage: Storage) -> tuple[int, int]:
+    """(started, finished) around today: turns are dated by the real clock."""
+    today = dt.datetime.now(SHANGHAI).date()
+    days = await storage.figures(today - dt.timedelta(days=1), today + dt.timedelta(days=1))
+    return sum(d.enrollments_started for d in days), sum(d.enrollments_finished for d in days)
+
+
+async def test_a_whole_enrollment_counts_one_start_and_one_finish(storage: Storage):
+    """Leaving the draft and resuming it, and the summary asked for again, count nothing
+    more; a second unit's enrollment left unfinished counts a start only. Every backend
+    gives the same figures."""
+    bot, who, other = engine(storage, TODAY), key("u1"), key("u2")
+    for words in ["我要参保", "没有", "今天", "有", "有", "填过了", "上海测试有限公司"]:
+        await bot.handle(text(who, words))
+    assert "进度已保存" in await say(bot, text(who, "/cancel"))
+    assert "接着上次的" in await say(bot, text(who, "继续参保"))
+    await bot.handle(upload(who, *roster_upload({"people": 3})))
+    await bot.handle(button(who, "v:done"))
+    await bot.handle(text(who, "3"))
+    assert "合计：540元" in await say(bot, text(who, "A0 B0 C0"))
+    assert "合计：540元" in await say(bot, text(who, "汇总没收到"))
+    await bot.handle(text(other, "我要参保"))
+    assert await enrollment_figures(storage) == (2, 1)

@@ -17,7 +17,7 @@ from faq.answer import Answer, FaqService
 from flows.engine.words import COMMAND_OF, plain
 from flows.flow import Flow, FlowContext, Step
 from flows.messages import Choice, Incoming, Reply
-from flows.storage import ConversationState, Storage, Turn
+from flows.storage import ConversationState, Outcome, Storage, Turn
 from rules.catalog import say_on
 
 if TYPE_CHECKING:
@@ -39,6 +39,11 @@ class FlowEntry:
     follow_on: Trigger | None = None
     """Starts the flow right after another one's result that lends it its values ("那重疾
     什么时候开始能赔" after a quote)."""
+    started: Outcome | None = None
+    """Counted when the flow starts afresh (not when a parked draft is resumed)."""
+    finished: Outcome | None = None
+    """Counted when the flow reaches its result step (any end step if it names none), not
+    when that result is shown again or redone by a follow-up."""
 
 
 @dataclass

@@ -42,7 +42,7 @@ class Understanding(FlowRunner):
         ctx = self._context(turn, message)
         return [
             Reply(self._say("result_again", title=flow.title)),
-            *await self._advance(turn, flow, ctx),
+            *await self._advance(turn, flow, ctx, again=True),
         ]
 
     async def _understand(self, turn: Turn, ctx: FlowContext, text: str) -> list[Reply]:
@@ -104,7 +104,7 @@ class Understanding(FlowRunner):
             state.done = None
             shown = same[0].show(ctx.slots[same[0].name], ctx) if same[0].show else ""
             note = Reply(self._say("unchanged", value=shown))
-            return [note, *await self._advance(turn, flow, ctx, replay=True)]
+            return [note, *await self._advance(turn, flow, ctx, replay=True, again=True)]
         if not changes:
             if retracts(text) and len(strip_correction(text)) < 2:  # "不对" after a result
                 offered = tuple(Choice(c["label"], c["value"]) for c in state.choices)
@@ -119,7 +119,7 @@ class Understanding(FlowRunner):
         state.flow, state.step, state.back, state.misses = flow.name, changes[0][0].name, [], 0
         state.done = None
         turn.count("flow")
-        replies = await self._advance(turn, flow, ctx, replay=True)
+        replies = await self._advance(turn, flow, ctx, replay=True, again=True)
         return [Reply(self._say("changed", values=notes)), *replies]
 
     def _faq(self, turn: Turn, text: str, answer: Answer) -> list[Reply]:

@@ -46,6 +46,8 @@ class FlowRunner(EngineBase):
             resumed = Reply(self._say("resumed", title=flow.title))
             return [resumed, *await self._advance(turn, flow, ctx)]
         state.flow, state.step, state.misses, state.back = name, flow.start, 0, []
+        if started := self._flows[name].started:
+            turn.count(started)
         state.slots = dict(slots) if slots is not None else {}
         ctx.slots = state.slots
         if text and flow.prefill is not None:
@@ -195,11 +197,12 @@ class FlowRunner(EngineBase):
         return [note, *await self._advance(turn, flow, ctx, replay=True)]
 
     async def _advance(
-        self, turn: Turn, flow: Flow, ctx: FlowContext, replay: bool = False
+        self, turn: Turn, flow: Flow, ctx: FlowContext, replay: bool = False, again: bool = False
     ) -> list[Reply]:
         """Move through filled and acting steps until one needs the user or the flow ends.
         After a correction (``replay``) only the acts that follow the corrected answer at
-        once (its help text) and those that depend on answers (``Step.replay``) run again."""
+        once (its help text) and those that depend on answers (``Step.replay``) run again.
+        ``again``: the flow had finished; its result is shown or redone, not counted anew."""
         state = turn.state
         replies: list[Reply] = []
         corrected, fresh = state.step, replay
@@ -210,6 +213,9 @@ class FlowRunner(EngineBase):
             if step.act is not None and (not replay or step.replay or step.end or fresh):
                 replies += await step.act(ctx)
             if step.end:
+                finished = self._flows[flow.name].finished
+                if finished and not again and flow.result_step in (None, step.name):
+                    turn.count(finished)
                 finish_flow(state)
                 return replies
             if step.pause and not replay:

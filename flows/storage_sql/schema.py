@@ -116,7 +116,9 @@ misses_table = sa.Table(
 )
 
 # One row per processed turn: appends never contend, unlike a shared counter row, and the
-# counts outlive /forget because they hold nothing personal.
+# counts outlive /forget because they hold nothing personal. ``conversation_id`` (no
+# foreign key, so /forget leaves the row) counts distinct conversations per day; rows kept
+# before revision 0003 have none, and no enrollments.
 turn_outcomes = sa.Table(
     "turn_outcomes",
     metadata,
@@ -126,4 +128,55 @@ turn_outcomes = sa.Table(
     sa.Column("clarifications", sa.Integer(), nullable=False),
     sa.Column("fallbacks", sa.Integer(), nullable=False),
     sa.Column("flows", sa.Integer(), nullable=False),
+    sa.Column("conversation_id", _Id, nullable=True),
+    sa.Column("enrollments_started", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("enrollments_finished", sa.Integer(), nullable=False, server_default="0"),
+    sa.Index("ix_turn_outcomes_at", "at"),
+)
+
+# Files sent to a conversation, downloadable again by it alone for FILE_DAYS days.
+sent_files = sa.Table(
+    "sent_files",
+    metadata,
+    sa.Column("file_id", sa.String(), primary_key=True),
+    _conversation_fk(),
+    sa.Column("name", sa.Text(), nullable=False),
+    sa.Column("data", sa.LargeBinary(), nullable=False),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Index("ix_sent_files_conversation", "conversation_id"),
+    sa.Index("ix_sent_files_at", "at"),
+)
+
+# The hotline console: accounts, sessions (by the hash of their token, never the token)
+# and failed logins for throttling.
+staff_accounts = sa.Table(
+    "staff_accounts",
+    metadata,
+    sa.Column("name", sa.String(), primary_key=True),
+    sa.Column("password_hash", sa.Text(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+staff_sessions = sa.Table(
+    "staff_sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column(
+        "name",
+        sa.String(),
+        sa.ForeignKey("staff_accounts.name", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("expires", UtcDateTime(), nullable=False),
+    sa.Index("ix_staff_sessions_expires", "expires"),
+)
+
+login_failures = sa.Table(
+    "login_failures",
+    metadata,
+    sa.Column("id", _Id, primary_key=True, autoincrement=True),
+    sa.Column("subject", sa.String(), nullable=False),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Index("ix_login_failures_subject_at", "subject", "at"),
 )

@@ -26,7 +26,7 @@ from rules.catalog import say
 from rules.errors import HubaoError
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0003"
 """The newest migration; a schema already there skips Alembic (kept equal by a test)."""
 
 # Seconds a SQLite connection waits for another process's write lock before failing.

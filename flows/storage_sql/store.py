@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -30,12 +29,21 @@ from flows.storage import (
     Storage,
     TranscriptLine,
     Turn,
+    utcnow,
+)
+from flows.storage_sql.outbox import SqlOutbox
+from flows.storage_sql.queries import (
+    add_conversation,
+    of_key,
+    read_figures,
+    read_stats,
 )
 from flows.storage_sql.schema import (
     claims,
     conversations,
     misses_table,
     processed_messages,
+    sent_files,
     transcript,
     turn_outcomes,
 )
@@ -48,6 +56,7 @@ from flows.storage_sql.setup import (
     take_over_sqlite_transactions,
     upgrade_head,
 )
+from flows.storage_sql.staff import SqlStaffStore
 from rules.privacy import mask_personal_data
 
 # Advisory lock ids (classid, objid) on PostgreSQL; the classid keeps them apart from
@@ -62,10 +71,6 @@ IN_CHUNK = 500
 def chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
     for start in range(0, len(items), IN_CHUNK):
         yield items[start : start + IN_CHUNK]
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 class SqlStorage(Storage):
@@ -94,6 +99,8 @@ class SqlStorage(Storage):
         self._writer: AbstractAsyncContextManager[Any] = (
             asyncio.Lock() if self._sqlite else contextlib.nullcontext()
         )
+        self._outbox = SqlOutbox(self._engine, self._write)
+        self._staff = SqlStaffStore(self._engine, self._write)
 
     @property
     def engine(self) -> AsyncEngine:
@@ -166,31 +173,13 @@ class SqlStorage(Storage):
         whether ``message_id`` was processed before."""
         query = (
             sa.select(conversations.c.id, conversations.c.state)
-            .where(
-                conversations.c.channel == key.channel,
-                conversations.c.chat_id == key.chat_id,
-                conversations.c.user_id == key.user_id,
-            )
+            .where(of_key(key))
             .with_for_update()
         )
         row = (await conn.execute(query)).one_or_none()
         if row is None:
-            # Another process's first turn may be inserting the same key: the INSERT waits
-            # for it and then does nothing, and the SELECT ... FOR UPDATE locks that row.
-            insert = postgresql.insert if not self._sqlite else sqlite.insert
-            now = utcnow()
-            await conn.execute(
-                insert(conversations)
-                .values(
-                    channel=key.channel,
-                    chat_id=key.chat_id,
-                    user_id=key.user_id,
-                    state={},
-                    created_at=now,
-                    updated_at=now,
-                )
-                .on_conflict_do_nothing(index_elements=["channel", "chat_id", "user_id"])
-            )
+            # The SELECT ... FOR UPDATE then locks the row, whoever inserted it.
+            await add_conversation(conn, key)
             row = (await conn.execute(query)).one()
         conversation_id = int(row.id)
         # A statement of its own, after the lock: PostgreSQL re-reads only the locked row
@@ -256,6 +245,9 @@ class SqlStorage(Storage):
                 clarifications=turn.outcomes.count("clarify"),
                 fallbacks=turn.outcomes.count("fallback"),
                 flows=turn.outcomes.count("flow"),
+                conversation_id=conversation_id,
+                enrollments_started=turn.outcomes.count("enroll_start"),
+                enrollments_finished=turn.outcomes.count("enroll_done"),
             )
         )
         if turn.claims is not None:
@@ -318,11 +310,7 @@ class SqlStorage(Storage):
         query = (
             sa.select(transcript.c.at, transcript.c.role, transcript.c.text)
             .join(conversations, conversations.c.id == transcript.c.conversation_id)
-            .where(
-                conversations.c.channel == key.channel,
-                conversations.c.chat_id == key.chat_id,
-                conversations.c.user_id == key.user_id,
-            )
+            .where(of_key(key))
             .order_by(transcript.c.id)
         )
         async with self._engine.connect() as conn:
@@ -348,7 +336,8 @@ class SqlStorage(Storage):
                 ).scalars()
             )
             if ids:
-                for table in (processed_messages, transcript, claims, misses_table):
+                # Explicitly: SQLite cascades only with its foreign keys on.
+                for table in (processed_messages, transcript, claims, misses_table, sent_files):
                     await conn.execute(sa.delete(table).where(table.c.conversation_id.in_(ids)))
                 await conn.execute(sa.delete(conversations).where(conversations.c.id.in_(ids)))
             return len(ids)
@@ -363,36 +352,25 @@ class SqlStorage(Storage):
             return [Miss(mask_personal_data(row.question), row.at) for row in rows]
 
     async def stats(self) -> dict[str, int]:
-        outcomes = sa.select(
-            sa.func.count(),
-            sa.func.coalesce(sa.func.sum(turn_outcomes.c.answers), 0),
-            sa.func.coalesce(sa.func.sum(turn_outcomes.c.clarifications), 0),
-            sa.func.coalesce(sa.func.sum(turn_outcomes.c.fallbacks), 0),
-        ).select_from(turn_outcomes)
         async with self._engine.connect() as conn:
-            count = await conn.scalar(sa.select(sa.func.count()).select_from(conversations))
-            turns, answers, clarifications, fallbacks = (await conn.execute(outcomes)).one()
-        return {
-            "conversations": int(count or 0),
-            "turns": int(turns),
-            "answers": int(answers),
-            "clarifications": int(clarifications),
-            "fallbacks": int(fallbacks),
-        }
+            return await read_stats(conn)
 
     async def offered(self, key: ConversationKey) -> list[dict[str, str]]:
-        raise NotImplementedError  # TODO(storage helper)
+        async with self._engine.connect() as conn:
+            state = await conn.scalar(sa.select(conversations.c.state).where(of_key(key)))
+        return ConversationState.from_json(state).choices
 
     async def figures(self, first: dt.date, last: dt.date) -> list[DayFigures]:
-        raise NotImplementedError  # TODO(storage helper)
+        async with self._engine.connect() as conn:
+            return await read_figures(conn, first, last)
 
     @property
     def outbox(self) -> Outbox:
-        raise NotImplementedError  # TODO(storage helper)
+        return self._outbox
 
     @property
     def staff(self) -> StaffStore:
-        raise NotImplementedError  # TODO(storage helper)
+        return self._staff
 
     async def close(self) -> None:
         await self._engine.dispose()
