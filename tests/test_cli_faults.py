@@ -282,6 +282,20 @@ class FlakyStorage(Storage):
     async def stats(self) -> dict[str, int]:
         return await self.inner.stats()
 
+    async def offered(self, key: ConversationKey) -> Any:
+        return await self.inner.offered(key)
+
+    async def figures(self, first: Any, last: Any) -> Any:
+        return await self.inner.figures(first, last)
+
+    @property
+    def outbox(self) -> Any:
+        return self.inner.outbox
+
+    @property
+    def staff(self) -> Any:
+        return self.inner.staff
+
 
 class Script(io.StringIO):
     """Piped stdin whose ``on_line[n]`` runs before the n-th line (from 0) is read."""
