@@ -7,6 +7,7 @@ import datetime as dt
 import io
 from html.parser import HTMLParser
 
+import pytest
 from openpyxl import load_workbook
 
 from bot.web.console_auth import COOKIE, token_hash
@@ -420,3 +421,24 @@ async def test_figures_are_zero_on_a_quiet_week(tmp_path):
         await log_in(client)
         table = figures_table(await page_of(client, "/console"))
         assert set(table.values()) == {(0, 0)} and len(table) == 6
+
+
+def test_the_chart_scales_the_busiest_day_to_the_full_height():
+    from bot.web import figures
+    from flows.storage import DayFigures
+
+    first = dt.date(2023, 7, 4)
+    week = [DayFigures(first + dt.timedelta(days=n)) for n in range(7)]
+    week[2] = DayFigures(week[2].day, answers=6, clarifications=2, fallbacks=2)
+    week[5] = DayFigures(week[5].day, answers=5)
+    chart = figures.chart(week)
+    heights = [sum(s.height for s in c.segments) for c in chart.columns]
+    assert heights[2] == max(heights) and heights[5] == pytest.approx(heights[2] / 2, abs=0.2)
+    assert heights.count(0) == 5
+    assert [c.total for c in chart.columns] == [0, 0, 10, 0, 0, 5, 0]
+    # Bars stand on the baseline, side by side, inside the picture.
+    for c in chart.columns:
+        assert c.segments[0].y + c.segments[0].height == pytest.approx(chart.baseline, abs=0.2)
+    xs = [c.x for c in chart.columns]
+    assert xs == sorted(xs) and xs[-1] + chart.columns[-1].width <= chart.width
+    assert figures.chart([DayFigures(first)]).columns[0].total == 0  # no division by zero
