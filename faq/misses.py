@@ -28,21 +28,39 @@ class MissGroup:
     """The first wording seen; the group's representative."""
     count: int
     variants: tuple[str, ...]
+    latest: dt.datetime
+    """When a question of the group was last asked: the console lists the newest first."""
 
 
 def group_misses(misses: Iterable[Miss], similarity: float = 70.0) -> list[MissGroup]:
     """Group similar questions (rapidfuzz ratio), most asked first."""
-    groups: list[tuple[str, list[str]]] = []
+    groups: list[tuple[str, list[Miss]]] = []
     for miss in misses:
-        question = mask_personal_data(miss.question)
-        key = normalize(question)
+        masked = Miss(mask_personal_data(miss.question), miss.at)
+        key = normalize(masked.question)
         for rep, members in groups:
             if fuzz.ratio(key, rep) >= similarity:
-                members.append(question)
+                members.append(masked)
                 break
         else:
-            groups.append((key, [question]))
+            groups.append((key, [masked]))
     result = [
-        MissGroup(members[0], len(members), tuple(dict.fromkeys(members))) for _, members in groups
+        MissGroup(
+            members[0].question,
+            len(members),
+            tuple(dict.fromkeys(m.question for m in members)),
+            max(_aware(m.at) for m in members),
+        )
+        for _, members in groups
     ]
     return sorted(result, key=lambda g: -g.count)
+
+
+def newest_first(groups: Iterable[MissGroup]) -> list[MissGroup]:
+    """The groups asked most recently first (the most asked first among equals)."""
+    return sorted(groups, key=lambda g: (g.latest, g.count), reverse=True)
+
+
+def _aware(at: dt.datetime) -> dt.datetime:
+    # A database may hand back naive UTC times; they must compare with aware ones.
+    return at if at.tzinfo is not None else at.replace(tzinfo=dt.UTC)

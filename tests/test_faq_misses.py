@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.cli import main
-from faq.misses import Miss, group_misses
+from faq.misses import Miss, group_misses, newest_first
 
 AT = dt.datetime(2023, 7, 10, 9, 0)
 
@@ -43,3 +43,22 @@ def test_an_id_number_or_mobile_in_a_miss_is_masked_in_the_list():
     groups = group_misses([Miss("身份证310101199001010252手机13812345678怎么办", AT)])
     shown = " ".join([groups[0].question, *groups[0].variants])
     assert "310101199001010252" not in shown and "13812345678" not in shown
+
+
+def test_a_group_knows_when_it_was_last_asked_and_the_console_lists_the_newest_first():
+    hour = dt.timedelta(hours=1)
+    asked = [
+        Miss("公积金怎么提取", AT),
+        Miss("明天会下雨吗", AT + hour),
+        Miss("公积金怎么提取呢", AT + 2 * hour),
+        Miss("医保卡丢了怎么补办", AT + 3 * hour),
+    ]
+    groups = group_misses(asked)
+    assert groups[0].question == "公积金怎么提取"  # the most asked first
+    latest = {g.question: g.latest for g in groups}
+    assert latest["公积金怎么提取"] == (AT + 2 * hour).replace(tzinfo=dt.UTC)
+    assert [g.question for g in newest_first(groups)] == [
+        "医保卡丢了怎么补办",
+        "公积金怎么提取",
+        "明天会下雨吗",
+    ]
