@@ -122,3 +122,17 @@ def test_add_user_refuses_a_name_with_spaces(storage, monkeypatch, capsys):
     status, said = add_user(monkeypatch, capsys, "bob smith", f"{PASSWORD}\n{PASSWORD}\n")
     assert status == 2 and "账号名" in said
     assert stored_hash(storage, "bob smith") is None
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["web", "--db", "sqlite:///x.db", "add-user", "alice"],
+        ["web", "add-user", "alice", "--db", "sqlite:///x.db"],
+    ],
+)
+def test_add_user_keeps_the_database_given_before_or_after_the_name(argv):
+    from bot.cli import build_parser
+
+    args = build_parser().parse_args(argv)
+    assert (args.name, args.db) == ("alice", "sqlite:///x.db")

@@ -26,7 +26,8 @@ def add_web_command(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     users = w.add_subparsers(dest="web_command")
     add = users.add_parser("add-user", help=say("web.help.add_user"))
     add.add_argument("name", help=say("web.help.user_name"))
-    add.add_argument("--db", help=say("bot.help.db"))
+    # SUPPRESS: `hubao web --db URL add-user NAME` keeps the URL given before the name.
+    add.add_argument("--db", default=argparse.SUPPRESS, help=say("bot.help.db"))
     add.set_defaults(handler=cmd_add_user)
 
 
