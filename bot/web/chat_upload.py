@@ -11,6 +11,7 @@ import contextlib
 import json
 import logging
 from typing import Any
+from urllib.parse import unquote
 
 from aiohttp import BodyPartReader, web
 
@@ -42,6 +43,8 @@ async def post_upload(request: web.Request) -> web.StreamResponse:
     too_large = refusal(request, 413, say("web.chat.upload_too_large", limit=cap // 1024 // 1024))
     if request.content_length is not None and request.content_length > cap + ENVELOPE:
         return too_large
+    if request.content_type != "multipart/form-data":
+        return refusal(request, 400, say("web.chat.bad_upload"))
     try:
         found = await _read_form(request, cap)
     except _TooLarge:
@@ -102,13 +105,25 @@ async def _read_form(request: web.Request, cap: int) -> tuple[str, bytes, str | 
             await part.release()  # a nested multipart: not ours
             continue
         if part.name == "file" and not have_file:
-            name, data, have_file = part.filename or "", await _read_part(part, cap), True
+            name, data, have_file = _file_name(part), await _read_part(part, cap), True
         elif part.name == "id":
             given = (await _read_part(part, 256, too_large=None)).decode("utf-8", "replace")
             message_id = given if valid_id(given) else None
         else:
             await part.release()
     return (name, data, message_id) if have_file else None
+
+
+def _file_name(part: BodyPartReader) -> str:
+    """The file's name as the user sees it. Some clients (aiohttp's own) send a UTF-8 name
+    percent-encoded inside ``filename="..."``; browsers send it raw."""
+    name = part.filename or ""
+    if "%" in name:
+        with contextlib.suppress(UnicodeDecodeError):
+            decoded = unquote(name, errors="strict")
+            if not decoded.isascii():
+                return decoded
+    return name
 
 
 async def _read_part(
