@@ -11,13 +11,16 @@ import openpyxl
 from aiohttp import FormData
 from aiohttp.test_utils import make_mocked_request
 
+from bot.bootstrap import App, knowledge_base
 from bot.web.chat import LIMITS
 from bot.web.chat_common import client_address
-from bot.web.context import CONTEXT
 from bot.web.limits import Limits
+from bot.web.server import make_web_app
+from faq.answer import FaqService
+from flows.storage import MemoryStorage
 
 from helpers import roster_upload
-from web_app import csrf, web_client
+from web_app import csrf, web_client, web_settings
 
 BEFORE_ROSTER = ["我要参保", "没有", "今天", "有", "有", "填过了", "上海网页测试有限公司"]
 
@@ -316,16 +319,17 @@ def test_the_address_limit_counts_every_session_of_one_address():
     assert limits.admit("message", "c", "10.0.0.1") == 0
 
 
-async def test_the_client_address_is_the_proxys_view_only_when_trusted(tmp_path):
-    async with web_client(tmp_path) as client:
-        app = client.server.app
-        headers = {"X-Forwarded-For": "6.6.6.6, 203.0.113.9"}
-        request = make_mocked_request("POST", "/api/messages", headers=headers, app=app)
-        assert client_address(request) != "203.0.113.9"  # not behind our proxy: ignored
-        ctx = app[CONTEXT]
-        settings = ctx.app.settings
-        object.__setattr__(settings, "web_trust_proxy", True)
-        assert client_address(request) == "203.0.113.9"  # the last hop, not the claimed one
+def test_the_client_address_is_the_proxys_view_only_when_trusted(tmp_path):
+    headers = {"X-Forwarded-For": "6.6.6.6, 203.0.113.9"}
+    seen = {}
+    for trusted in (False, True):
+        settings = web_settings(tmp_path, web_trust_proxy=trusted)
+        app = App(settings, FaqService(knowledge_base()), MemoryStorage())
+        web_app = make_web_app(app, 1024 * 1024)
+        request = make_mocked_request("POST", "/api/messages", headers=headers, app=web_app)
+        seen[trusted] = client_address(request)
+    assert seen[False] not in {"6.6.6.6", "203.0.113.9"}  # not behind our proxy: ignored
+    assert seen[True] == "203.0.113.9"  # the address our proxy saw, not the one claimed
 
 
 async def test_text_that_looks_like_html_stays_plain_text(tmp_path):

@@ -36,6 +36,11 @@
     return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
   }
 
+  // Only the log scrolls (see chat.css): its newest message in view.
+  function scrollDown() {
+    log.scrollTop = log.scrollHeight;
+  }
+
   function setBusy(value) {
     busy = value;
     send.disabled = value;
@@ -54,7 +59,7 @@
     para.textContent = body;
     item.append(who, para);
     log.append(item);
-    item.scrollIntoView({ block: "end" });
+    scrollDown();
     return item;
   }
 
@@ -76,7 +81,7 @@
       list.append(entry);
     }
     holder.append(list);
-    holder.scrollIntoView({ block: "end" });
+    scrollDown();
   }
 
   function showChoices(choices) {
@@ -87,6 +92,7 @@
       button.type = "button";
       button.className = "choice";
       button.textContent = choice.label;
+      button.dataset.value = choice.value;
       button.addEventListener("click", () => {
         submitMessage({ button: choice.value }, choice.label);
       });
@@ -259,6 +265,7 @@
     }
     flushFiles(null);
     showChoices(data.choices || []);
+    scrollDown();
   }
 
   form.addEventListener("submit", (event) => {
