@@ -14,8 +14,8 @@ refused. Conversation key: ``ConversationKey("web", sid, sid)``.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
@@ -43,6 +43,8 @@ from rules.privacy import mask_personal_data
 
 MAX_BODY = 64 * 1024
 """A message's JSON body; the engine's own limit on text is far below (MAX_TEXT_CHARS)."""
+HISTORY_LINES = 500
+"""The newest lines shown again after a reload: months of chat need not all come back."""
 CONTENT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "xls": "application/vnd.ms-excel",
@@ -77,7 +79,7 @@ async def history(request: web.Request) -> web.Response:
     sid, new = session_or_new(request)
     key = key_of(sid)
     storage = ctx.app.storage
-    lines = [] if new else await storage.transcript(key)
+    lines = [] if new else (await storage.transcript(key))[-HISTORY_LINES:]
     files = [] if new else await storage.outbox.listing(key, ctx.now())
     response = web.json_response(
         {
@@ -97,8 +99,10 @@ async def history(request: web.Request) -> web.Response:
     return response
 
 
-def _iso(at: Any) -> str:
-    return str(at.isoformat())
+def _iso(at: dt.datetime) -> str:
+    """With its offset, so the page orders messages and files alike (a database may give
+    the UTC time back without one)."""
+    return (at if at.tzinfo else at.replace(tzinfo=dt.UTC)).isoformat()
 
 
 # --- messages --------------------------------------------------------------------------------
