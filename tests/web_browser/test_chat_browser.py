@@ -8,6 +8,7 @@ process, so a reload is shown from the stored conversation all the same."""
 
 from __future__ import annotations
 
+import base64
 import io
 
 import openpyxl
@@ -156,3 +157,46 @@ def test_a_phone_sized_window_works(web_server, browser_factory):
         box = element.rect
         assert box["x"] >= 0 and box["x"] + box["width"] <= width
     screenshot(driver, "chat-phone")
+
+
+DROP = """
+const [name, encoded] = arguments;
+const bytes = Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0));
+const transfer = new DataTransfer();
+transfer.items.add(new File([bytes], name));
+for (const type of ["dragenter", "dragover", "drop"]) {
+  document.getElementById("log").dispatchEvent(
+    new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true })
+  );
+}
+"""
+
+
+WATCH_PROGRESS = """
+window.progressSeen = [];
+const line = document.getElementById("progress");
+new MutationObserver(() => window.progressSeen.push(line.textContent)).observe(line, {
+  childList: true, characterData: true, subtree: true,
+});
+"""
+
+
+def test_a_dropped_roster_is_checked_with_its_progress_shown(web_server, browser_factory):
+    server = web_server("--db", "memory")
+    driver = browser_factory()
+    open_chat(driver, server)
+    for words in ["我要参保", "没有", "今天", "有", "有", "填过了", "上海拖放测试有限公司"]:
+        type_message(driver, words)
+    name, data = roster_upload({"people": 1200})
+    before = len(bot_messages(driver))
+    driver.execute_script(WATCH_PROGRESS)
+    driver.execute_script(DROP, name, base64.b64encode(data).decode())
+    checked = answered(driver, before)
+    assert "共1200行，可以参保1200人" in checked
+    # The check's progress was shown while it ran (read from the NDJSON stream).
+    shown = driver.execute_script("return window.progressSeen")
+    assert any(line.startswith("正在检查名单：已读取") for line in shown), shown
+    user = driver.find_elements(By.CSS_SELECTOR, "#log .msg-user .msg-text")[-1].text
+    assert name in user
+    assert not driver.find_element(By.ID, "drop").is_displayed()
+    screenshot(driver, "chat-dropped")
