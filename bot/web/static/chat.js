@@ -98,6 +98,7 @@
       });
       choicesBox.append(button);
     }
+    scrollDown(); // the buttons take room from the log: keep its newest message in view
   }
 
   function showProgress(line) {
