@@ -167,7 +167,6 @@ async def test_a_file_is_served_to_its_own_session_only(tmp_path):
         assert (await client.get("/api/files/made-up-id")).status == 404
         # Another browser on the same server cannot fetch it, even knowing the link.
         other = client.__class__(client.server)
-        other._session.cookie_jar.clear()
         try:
             await other.get("/")
             refused = await other.get(link["url"])
