@@ -135,6 +135,9 @@ class Settings:
     """The Telegram bot's values (HUBAO_TELEGRAM_*, HUBAO_WEBHOOK_*, HUBAO_ADMIN_IDS...)."""
     debug: bool = False
     """HUBAO_DEBUG: see :func:`debug_enabled`."""
+    web_trust_proxy: bool = False
+    """HUBAO_WEB_TRUST_PROXY=1: ``hubao web`` runs behind our own TLS proxy, so a client's
+    address is the last one in X-Forwarded-For (the one the proxy saw), for rate limits."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -156,6 +159,7 @@ class Settings:
             secret_key=(env.get("HUBAO_SECRET_KEY") or "").strip() or None,
             telegram=TelegramEnv.from_env(env),
             debug=debug_enabled(env),
+            web_trust_proxy=env.get("HUBAO_WEB_TRUST_PROXY", "").strip() == "1",
         )
 
     def clock(self) -> dt.date:
