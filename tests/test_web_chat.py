@@ -96,6 +96,10 @@ async def test_a_quote_asked_step_by_step_with_a_button_for_the_date(tmp_path):
         )
         assert answer.status == 200
         assert "合计：" in texts(await answer.json())
+        # After a reload the pressed button reads as the label the user saw.
+        history = await (await client.get("/api/history")).json()
+        pressed = [m["text"] for m in history["messages"] if m["role"] == "user"][-1]
+        assert pressed == f"[按钮] {date['label']}"
 
 
 async def test_a_retried_post_with_the_same_id_is_answered_once(tmp_path):

@@ -35,7 +35,7 @@ class Engine(Commands):
                 if turn.duplicate:
                     return []
                 now = self.now()
-                turn.log("user", describe(message), now)
+                turn.log("user", describe(message, turn.state.choices), now)
                 if self._confirms_forget(turn.state, message):
                     forget = True
                     replies = [Reply(self._say("forgotten"), self._menu_choices())]

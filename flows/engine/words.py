@@ -109,9 +109,12 @@ def sanitized(message: Incoming) -> Incoming:
     return replace(message, text=text, button=button, file=file)
 
 
-def describe(message: Incoming) -> str:
+def describe(message: Incoming, offered: list[dict[str, str]] | None = None) -> str:
+    """The message as the transcript keeps it: a pressed button by its label when it was
+    offered (a history shown again reads "有", not "v:yes")."""
     if message.file is not None:
         return f"[文件] {message.file.name}"
     if message.button is not None:
-        return f"[按钮] {message.button}"
+        labels = {c.get("value"): c.get("label") for c in offered or ()}
+        return f"[按钮] {labels.get(message.button) or message.button}"
     return message.text[:MAX_TEXT_CHARS]

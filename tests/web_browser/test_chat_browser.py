@@ -3,8 +3,8 @@ enrollment (roster through the file input, steps answered by typing and by butto
 clean roster downloaded and read), a reload in the middle that continues where it was, and a
 phone-sized window. Screenshots of each state go to tests/web_browser/screenshots/.
 
-The servers run on memory storage (`--db memory`): everything here happens within one
-process, so a reload is shown from the stored conversation all the same."""
+The servers run as a user starts them: SQLite in their data folder. The enrollment also
+survives a restart of the server in its middle."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ def press(driver, value):
 
 
 def test_a_unit_gets_a_quote_by_typing(web_server, browser_factory):
-    server = web_server("--db", "memory")
+    server = web_server()
     driver = browser_factory()
     open_chat(driver, server)
     assert "互保助手" in bot_messages(driver)[0].text  # the greeting of a new conversation
@@ -82,7 +82,7 @@ def test_a_unit_gets_a_quote_by_typing(web_server, browser_factory):
 
 
 def test_a_whole_enrollment_with_a_reload_in_the_middle(web_server, browser_factory, tmp_path):
-    server = web_server("--db", "memory")
+    server = web_server()
     driver = browser_factory()
     open_chat(driver, server)
     assert "参加过集中参保吗" in type_message(driver, "我要参保")
@@ -99,6 +99,12 @@ def test_a_whole_enrollment_with_a_reload_in_the_middle(web_server, browser_fact
     assert "我要参保" in log and "经办人" in log
     screenshot(driver, "chat-enroll-reloaded")
     assert "单位全称" in press(driver, "v:yes")
+
+    # The server restarts (a deployment): the page comes back from the database.
+    server.stop()
+    server = web_server(data_dir=server.data_dir)
+    open_chat(driver, server)
+    assert "单位全称" in bot_messages(driver)[-1].text
     assert "2023年7月11日" in type_message(driver, "上海网页测试有限公司")
 
     name, data = roster_upload({"people": 4})
@@ -133,7 +139,7 @@ def test_a_whole_enrollment_with_a_reload_in_the_middle(web_server, browser_fact
 
 
 def test_a_phone_sized_window_works(web_server, browser_factory):
-    server = web_server("--db", "memory")
+    server = web_server()
     driver = browser_factory(width=360, height=740)
     # Chromium keeps a window at least 500 px wide even headless: the phone's screen is
     # emulated, as the developer tools' device mode does.
@@ -182,7 +188,7 @@ new MutationObserver(() => window.progressSeen.push(line.textContent)).observe(l
 
 
 def test_a_dropped_roster_is_checked_with_its_progress_shown(web_server, browser_factory):
-    server = web_server("--db", "memory")
+    server = web_server()
     driver = browser_factory()
     open_chat(driver, server)
     for words in ["我要参保", "没有", "今天", "有", "有", "填过了", "上海拖放测试有限公司"]:
