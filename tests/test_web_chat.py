@@ -13,7 +13,7 @@ from aiohttp.test_utils import make_mocked_request
 
 from bot.bootstrap import App, knowledge_base
 from bot.web.chat import LIMITS
-from bot.web.chat_common import client_address
+from bot.web.context import client_address
 from bot.web.limits import Limits
 from bot.web.server import make_web_app
 from faq.answer import FaqService

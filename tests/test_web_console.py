@@ -100,7 +100,7 @@ async def add_account(client, name="alice", password=PASSWORD):
     await storage.staff.set_password(name, hash_password(password), T0)
 
 
-async def log_in(client, name="alice", password=PASSWORD):
+async def log_in(client, name="alice", password=PASSWORD, headers=None):
     """Post the login form as a browser would (its hidden CSRF field included)."""
     await client.get("/console/login", allow_redirects=False)
     token = csrf(client)["X-Hubao-CSRF"]
@@ -108,6 +108,7 @@ async def log_in(client, name="alice", password=PASSWORD):
         "/console/login",
         data={"name": name, "password": password, "csrf": token},
         allow_redirects=False,
+        headers=headers,
     )
 
 
@@ -176,6 +177,19 @@ async def test_many_failures_from_one_address_stop_every_name_there(tmp_path):
         for n in range(20):
             assert (await log_in(client, name=f"guess{n}", password="guess guess")).status == 401
         assert (await log_in(client)).status == 429
+
+
+async def test_behind_a_trusted_proxy_each_callers_address_is_counted_apart(tmp_path):
+    # Every request comes from the proxy's address; the proxy names the caller.
+    async with web_client(tmp_path, web_trust_proxy=True) as client:
+        await add_account(client)
+        context(client).now = lambda: T0
+        guesser = {"X-Forwarded-For": "203.0.113.9"}
+        for n in range(20):
+            await log_in(client, name=f"guess{n}", password="guess guess", headers=guesser)
+        assert (await log_in(client, headers=guesser)).status == 429
+        colleague = {"X-Forwarded-For": "198.51.100.7"}
+        assert (await log_in(client, headers=colleague)).status == 303
 
 
 async def test_a_success_forgets_the_account_name_failures(tmp_path):

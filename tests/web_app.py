@@ -28,10 +28,18 @@ def web_settings(tmp_path: Path, **changes: Any) -> Settings:
 
 @asynccontextmanager
 async def web_client(
-    tmp_path: Path, storage: Storage | None = None, upload_cap: int = 10 * 1024 * 1024
+    tmp_path: Path,
+    storage: Storage | None = None,
+    upload_cap: int = 10 * 1024 * 1024,
+    **settings: Any,
 ) -> AsyncIterator[TestClient[Any, Any]]:
-    """A test client on a fresh app; its first GET sets the session and CSRF cookies."""
-    app = App(web_settings(tmp_path), FaqService(knowledge_base()), storage or MemoryStorage())
+    """A test client on a fresh app (``settings`` change the test settings); its first GET
+    sets the session and CSRF cookies."""
+    app = App(
+        web_settings(tmp_path, **settings),
+        FaqService(knowledge_base()),
+        storage or MemoryStorage(),
+    )
     client = TestClient(TestServer(make_web_app(app, upload_cap)))
     await client.start_server()
     try:

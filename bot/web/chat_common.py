@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from bot.web.context import WebContext, context_of
+from bot.web.context import WebContext, client_address, context_of
 from bot.web.limits import Kind, Limits
 from bot.web.security import refusal, set_cookie
 from flows.messages import Reply
@@ -47,18 +47,6 @@ def keep_session(request: web.Request, response: web.StreamResponse, sid: str) -
     ctx = context_of(request)
     signed = ctx.signer.sign(sid)
     set_cookie(request, response, SESSION_COOKIE, signed, max_age=SESSION_MAX_AGE)
-
-
-def client_address(request: web.Request) -> str:
-    """Who is asking, for the per-address limit: behind our own TLS proxy
-    (HUBAO_WEB_TRUST_PROXY=1) the last X-Forwarded-For address, the one the proxy saw;
-    the earlier ones are whatever the client claimed."""
-    if context_of(request).app.settings.web_trust_proxy:
-        forwarded = ",".join(request.headers.getall("X-Forwarded-For", []))
-        last = forwarded.rsplit(",", 1)[-1].strip()
-        if last:
-            return last
-    return request.remote or "unknown"
 
 
 def admitted(request: web.Request, kind: Kind, sid: str) -> web.Response | None:

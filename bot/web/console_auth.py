@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from bot.web.context import context_of
+from bot.web.context import client_address, context_of
 from bot.web.security import csrf_token, set_cookie
 from bot.web.staff import MAX_NAME, MAX_PASSWORD, dummy_hash, valid_name, verify_password
 from rules.catalog import say
@@ -91,7 +91,7 @@ async def login_page(request: web.Request) -> web.StreamResponse:
 
 def _subjects(request: web.Request, name: str) -> tuple[str, str]:
     # Behind a proxy every request comes from the proxy: see README on X-Forwarded-For.
-    return f"name:{name[: MAX_NAME * 2]}", f"address:{request.remote or '-'}"
+    return f"name:{name[: MAX_NAME * 2]}", f"address:{client_address(request)}"
 
 
 async def login(request: web.Request) -> web.StreamResponse:

@@ -48,3 +48,15 @@ CONTEXT = web.AppKey("hubao_web", WebContext)
 
 def context_of(request: web.Request) -> WebContext:
     return request.app[CONTEXT]
+
+
+def client_address(request: web.Request) -> str:
+    """Who is asking, for the per-address limits (chat, console logins): behind our own TLS proxy
+    (HUBAO_WEB_TRUST_PROXY=1) the last X-Forwarded-For address, the one the proxy saw;
+    the earlier ones are whatever the client claimed."""
+    if context_of(request).app.settings.web_trust_proxy:
+        forwarded = ",".join(request.headers.getall("X-Forwarded-For", []))
+        last = forwarded.rsplit(",", 1)[-1].strip()
+        if last:
+            return last
+    return request.remote or "unknown"
