@@ -12,7 +12,8 @@ from abc import ABC, abstractmethod
 class StaffStore(ABC):
     @abstractmethod
     async def set_password(self, name: str, password_hash: str, at: dt.datetime) -> bool:
-        """Create the account, or replace its password; True when it is new."""
+        """Create the account, or replace its password and end its open sessions (a
+        password changed because it leaked must lock the holder out); True when new."""
 
     @abstractmethod
     async def password_hash(self, name: str) -> str | None:
@@ -49,6 +50,7 @@ class MemoryStaffStore(StaffStore):
     async def set_password(self, name: str, password_hash: str, at: dt.datetime) -> bool:
         new = name not in self.accounts
         self.accounts[name] = password_hash
+        self.sessions = {t: s for t, s in self.sessions.items() if s[0] != name}
         return new
 
     async def password_hash(self, name: str) -> str | None:

@@ -178,6 +178,17 @@ async def test_sessions_end_when_they_expire_or_are_closed(storage: Storage) -> 
     await staff.close_session("b" * 64)  # closing twice does no harm
 
 
+async def test_a_new_password_ends_the_accounts_sessions_only(storage: Storage) -> None:
+    staff = storage.staff
+    await staff.set_password("lihua", "hash", T)
+    await staff.set_password("wangwei", "hash", T)
+    await staff.open_session("a" * 64, "lihua", T + dt.timedelta(hours=8))
+    await staff.open_session("b" * 64, "wangwei", T + dt.timedelta(hours=8))
+    await staff.set_password("lihua", "new hash", T)
+    assert await staff.session_user("a" * 64, T) is None
+    assert await staff.session_user("b" * 64, T) == "wangwei"
+
+
 async def test_failed_logins_are_counted_since_a_time_and_cleared(storage: Storage) -> None:
     staff = storage.staff
     for minutes in (0, 5, 10):

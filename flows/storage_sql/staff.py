@@ -31,6 +31,8 @@ class SqlStaffStore(StaffStore):
                 .values(password_hash=password_hash, updated_at=at)
             )
             if replaced.rowcount:
+                # A new password ends the logins made with the old one.
+                await conn.execute(sa.delete(staff_sessions).where(staff_sessions.c.name == name))
                 return False
             await conn.execute(
                 sa.insert(staff_accounts).values(
