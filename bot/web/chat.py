@@ -27,7 +27,6 @@ from bot.web.chat_common import (
     file_url,
     keep_session,
     key_of,
-    no_session,
     replies_json,
     session_of,
     session_or_new,
@@ -110,11 +109,9 @@ def _iso(at: dt.datetime) -> str:
 
 async def post_message(request: web.Request) -> web.Response:
     ctx = context_of(request)
-    sid = session_of(request)
-    if sid is None:
-        return no_session(request)
-    if refused := admitted(request, "message", sid):
-        return refused
+    sid = admitted(request, "message")
+    if isinstance(sid, web.Response):
+        return sid
     body = await read_limited(request, MAX_BODY)
     if body is None:
         return refusal(request, 413, say("web.chat.body_too_large", kb=MAX_BODY // 1024))

@@ -49,18 +49,18 @@ def keep_session(request: web.Request, response: web.StreamResponse, sid: str) -
     set_cookie(request, response, SESSION_COOKIE, signed, max_age=SESSION_MAX_AGE)
 
 
-def admitted(request: web.Request, kind: Kind, sid: str) -> web.Response | None:
-    """None when the request is within the limits; the 429 answer otherwise."""
+def admitted(request: web.Request, kind: Kind) -> str | web.Response:
+    """The request's session when it has one and is within the limits; otherwise the
+    answer to send (403 without a session, 429 over a limit)."""
+    sid = session_of(request)
+    if sid is None:
+        return refusal(request, 403, say("web.chat.no_session"))
     wait = request.app[LIMITS].admit(kind, sid, client_address(request))
     if not wait:
-        return None
+        return sid
     answer = refusal(request, 429, say(f"web.chat.too_many_{kind}s", seconds=wait))
     answer.headers["Retry-After"] = str(wait)
     return answer
-
-
-def no_session(request: web.Request) -> web.Response:
-    return refusal(request, 403, say("web.chat.no_session"))
 
 
 def valid_id(value: object) -> bool:

@@ -15,7 +15,7 @@ from urllib.parse import unquote
 
 from aiohttp import BodyPartReader, web
 
-from bot.web.chat_common import admitted, key_of, no_session, replies_json, session_of, valid_id
+from bot.web.chat_common import admitted, key_of, replies_json, valid_id
 from bot.web.context import context_of
 from bot.web.security import CSP, refusal
 from flows.messages import Incoming, IncomingFile
@@ -34,11 +34,9 @@ class _TooLarge(Exception):
 
 async def post_upload(request: web.Request) -> web.StreamResponse:
     ctx = context_of(request)
-    sid = session_of(request)
-    if sid is None:
-        return no_session(request)
-    if refused := admitted(request, "upload", sid):
-        return refused
+    sid = admitted(request, "upload")
+    if isinstance(sid, web.Response):
+        return sid
     cap = ctx.upload_cap
     too_large = refusal(request, 413, say("web.chat.upload_too_large", limit=cap // 1024 // 1024))
     if request.content_length is not None and request.content_length > cap + ENVELOPE:
