@@ -121,3 +121,12 @@ def screenshot(driver: WebDriver, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     assert driver.save_screenshot(str(path)), f"screenshot {name} not saved"
     return path
+
+
+def as_phone(driver: WebDriver, width: int = 360, height: int = 740) -> None:
+    """Show pages as a phone's screen does. Chromium keeps a window at least 500 px wide
+    even headless, so the screen is emulated, as the developer tools' device mode does."""
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 2, "mobile": True},
+    )

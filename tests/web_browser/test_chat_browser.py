@@ -18,7 +18,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from helpers import roster_upload
 from roster_builders import TEMPLATE_HEADER
-from web_browser.harness import screenshot
+from web_browser.harness import as_phone, screenshot
 
 WAIT = 60
 
@@ -140,13 +140,8 @@ def test_a_whole_enrollment_with_a_reload_in_the_middle(web_server, browser_fact
 
 def test_a_phone_sized_window_works(web_server, browser_factory):
     server = web_server()
-    driver = browser_factory(width=360, height=740)
-    # Chromium keeps a window at least 500 px wide even headless: the phone's screen is
-    # emulated, as the developer tools' device mode does.
-    driver.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": 360, "height": 740, "deviceScaleFactor": 2, "mobile": True},
-    )
+    driver = browser_factory()
+    as_phone(driver)
     open_chat(driver, server)
     reply = type_message(driver, "<b>保费</b>交到哪里？" + "很长的问题" * 20)
     assert reply

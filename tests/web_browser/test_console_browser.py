@@ -12,7 +12,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as seen
 from selenium.webdriver.support.ui import WebDriverWait
 
-from web_browser.harness import screenshot
+from web_browser.harness import as_phone, screenshot
 
 NAME = "alice"
 PASSWORD = "correct horse battery"
@@ -77,12 +77,14 @@ def walk_through(driver: WebDriver, base: str) -> None:
 
 def phone_check(driver: WebDriver, base: str) -> None:
     """At 360 px the search and its answers fit the width: nothing scrolls sideways."""
+    as_phone(driver)
     log_in(driver, base)
     wait(driver).until(seen.presence_of_element_located((By.ID, "q")))
     driver.find_element(By.ID, "q").send_keys("参保编码怎么申请")
     driver.find_element(By.ID, "search").click()
     wait(driver).until(seen.presence_of_element_located((By.CSS_SELECTOR, ".result")))
     width = driver.execute_script("return document.documentElement.clientWidth")
+    assert width <= 360
     assert driver.execute_script("return document.documentElement.scrollWidth") <= width
     assert driver.find_element(By.ID, "search").is_displayed()
     screenshot(driver, "console-phone")
@@ -97,4 +99,4 @@ def test_the_hotline_user_logs_in_searches_and_sees_a_miss(web_server, browser_f
     asked = server.run_cli("ask", UNANSWERED)
     assert asked.returncode == 0, asked.stderr
     walk_through(browser_factory(), server.url)
-    phone_check(browser_factory(width=360, height=740), server.url)
+    phone_check(browser_factory(), server.url)
