@@ -1,4 +1,9 @@
-"""Policy-year data: one validated YAML file per year in ``rules/data``."""
+"""Policy-year data: one validated YAML file per year, packaged in ``rules/data/years`` or
+added by operators (read by the channels' bootstrap from HUBAO_POLICY_DIR and handed in
+with :func:`install_years`; rules do no file I/O of their own beyond packaged data).
+
+Only published years are ever used: a draft (``status: draft``, from ``hubao policy new``)
+is listed for the operators' commands but never answers a date."""
 
 from __future__ import annotations
 
@@ -113,10 +118,19 @@ class Contacts(_Frozen):
     counter: str
 
 
+Status = Literal["draft", "published"]
+
+
 class PolicyYear(_Frozen):
     """Everything the rules need to know about one policy year."""
 
     year: int
+    status: Status = "published"
+    review: tuple[str, ...] = ()
+    """Dotted paths of figures copied from an earlier year that nobody has confirmed yet
+    (e.g. "pricing.0.prices.A0"); a year cannot be published while any remain."""
+    published_by: str | None = None
+    published_at: dt.datetime | None = None
     handbook_revision: dt.date
     coverage: Coverage
     windows: Windows
@@ -174,13 +188,42 @@ def _parse(text: str) -> PolicyYear:
 
 
 @cache
-def policy_years() -> tuple[PolicyYear, ...]:
-    """All shipped policy years, oldest first."""
+def packaged_years() -> tuple[PolicyYear, ...]:
+    """The policy years shipped in the package, oldest first."""
     files = resources.files("rules").joinpath("data", "years")
     years = [
         _parse(f.read_text(encoding="utf-8")) for f in files.iterdir() if f.name.endswith(".yaml")
     ]
     return tuple(sorted(years, key=lambda y: y.year))
+
+
+_installed: dict[int, PolicyYear] = {}
+
+
+def install_years(years: Iterable[PolicyYear]) -> None:
+    """Use the operators' years (drafts included: they are listed, never used) beside the
+    packaged ones; a year given here replaces a packaged year of the same number. Replaces
+    whatever was installed before."""
+    _installed.clear()
+    _installed.update({y.year: y for y in years})
+    policy_years.cache_clear()
+
+
+def known_years(include_drafts: bool = False) -> tuple[PolicyYear, ...]:
+    """Packaged years, each replaced by an installed one of the same number; oldest first."""
+    # A draft never displaces a year in force: it is only listed beside it.
+    merged = {y.year: y for y in packaged_years()}
+    merged |= {y.year: y for y in _installed.values() if y.status == "published"}
+    years = list(merged.values())
+    if include_drafts:
+        years += [y for y in _installed.values() if y.status == "draft"]
+    return tuple(sorted(years, key=lambda y: (y.year, y.status != "draft")))
+
+
+@cache
+def policy_years() -> tuple[PolicyYear, ...]:
+    """The published policy years that answer dates, oldest first."""
+    return known_years()
 
 
 def latest_policy_year(years: Iterable[PolicyYear] | None = None) -> PolicyYear:
