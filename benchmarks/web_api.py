@@ -7,6 +7,8 @@ Prints turns per second and p50/p99 latency of `POST /api/messages`, beside the 
 health-check latencies, so a slow middleware shows apart from a slow engine.
 
     .venv/bin/python benchmarks/web_api.py [--sessions 50] [--turns 10] [--pg URL]
+
+--turns stays within the per-session limit (30 messages a minute), as a person's would.
 """
 
 from __future__ import annotations
@@ -86,7 +88,7 @@ def ms(values: list[float], q: float) -> float:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sessions", type=int, default=50)
-    parser.add_argument("--turns", type=int, default=10)
+    parser.add_argument("--turns", type=int, default=10, choices=range(1, 31), metavar="1-30")
     parser.add_argument("--pg", help="PostgreSQL URL (default: SQLite in a temporary folder)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
