@@ -137,7 +137,12 @@ def read_year(path: Path, *, check_published: bool = True) -> PolicyYear:
 def operator_files(folder: Path) -> list[Path]:
     """The year files in ``folder``; none when there is no folder."""
     try:
-        return sorted(p for p in folder.iterdir() if p.suffix == SUFFIX and p.is_file())
+        # Hidden files (an editor's own, ours while being written) are not years.
+        return sorted(
+            p
+            for p in folder.iterdir()
+            if p.suffix == SUFFIX and not p.name.startswith(".") and p.is_file()
+        )
     except FileNotFoundError:
         return []
     except OSError as exc:
