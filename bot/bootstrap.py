@@ -17,6 +17,7 @@ from flows.storage_factory import open_storage
 from flows.storage_sql import private_dir
 from rules.catalog import say
 from rules.errors import HubaoError
+from rules.policy import install_years
 
 
 def build_engine(settings: Settings, storage: Storage, faq: FaqService) -> Engine:
@@ -53,11 +54,21 @@ async def open_app(settings: Settings | None = None, db_url: str | None = None) 
     settings = settings or Settings.from_env()
     if db_url:
         settings = replace(settings, db_url=db_url)
+    install_operator_years(settings)
     if settings.data_dir.is_dir():
         # It holds the key file, the SQLite database and the files sent: its owner's only.
         private_dir(settings.data_dir, tighten=True)
     storage = await open_storage(settings.db_url, settings.data_dir)
     return App(settings, FaqService(knowledge_base()), storage)
+
+
+def install_operator_years(settings: Settings) -> None:
+    """Use the operators' policy years (HUBAO_POLICY_DIR) beside the packaged ones, for
+    every command that answers with figures; a file there that cannot be used stops the
+    command with a message naming it, before any figure is given."""
+    from bot.policy_files import load_operator_years
+
+    install_years(load_operator_years(settings.policy_dir))
 
 
 def knowledge_base() -> KnowledgeBase:

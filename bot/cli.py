@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from bot.bootstrap import App, open_app
+from bot.bootstrap import App, install_operator_years, open_app
 from bot.cli_faq import add_faq_commands
 from bot.cli_io import (
     EXIT_USAGE,
@@ -31,6 +31,7 @@ from bot.cli_io import (
     with_app,
 )
 from bot.logs import setup_logging
+from bot.policy_cli import add_policy_commands
 from bot.roster_cli import add_roster_commands
 from bot.settings import Settings, debug_enabled, os_reason
 from bot.telegram.cli import add_telegram_command
@@ -183,6 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_faq_commands(sub)
     add_roster_commands(sub)
+    add_policy_commands(sub)
     return parser
 
 
@@ -223,6 +225,8 @@ def _main(argv: Sequence[str] | None) -> int:
     handler: Callable[[argparse.Namespace], int] = args.handler
     as_json = bool(getattr(args, "json", False))
     try:
+        if getattr(args, "operator_years", True):  # `hubao policy` reads them itself
+            install_operator_years(Settings.from_env())
         return handler(args)
     except HubaoError as exc:
         if as_json and isinstance(exc, CliError):

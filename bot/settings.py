@@ -27,6 +27,10 @@ _KEY_TEXT = re.compile(rf"[0-9a-fA-F]{{{KEY_BYTES * 2}}}")
 """What hubao writes into the key file: the key as hex, nothing else (a newline allowed)."""
 _KEY_READ_LIMIT = 4096
 
+POLICY_DIR_NAME = "policy"
+_POLICY_DIR_IN_DATA_DIR = Path(POLICY_DIR_NAME)
+"""The default of ``Settings.policy_dir``: replaced by ``data_dir / "policy"``."""
+
 
 _OS_REASONS = {
     errno.ENOENT: "not_found",
@@ -138,6 +142,14 @@ class Settings:
     web_trust_proxy: bool = False
     """HUBAO_WEB_TRUST_PROXY=1: ``hubao web`` runs behind our own TLS proxy, so a client's
     address is the last one in X-Forwarded-For (the one the proxy saw), for rate limits."""
+    policy_dir: Path = _POLICY_DIR_IN_DATA_DIR
+    """HUBAO_POLICY_DIR: the operators' policy years (``hubao policy ...``), read at start
+    beside the packaged ones; default the folder ``policy`` in ``data_dir``."""
+
+    def __post_init__(self) -> None:
+        # Compared by identity: only the default follows data_dir, never a path given.
+        if self.policy_dir is _POLICY_DIR_IN_DATA_DIR:
+            object.__setattr__(self, "policy_dir", self.data_dir / POLICY_DIR_NAME)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -160,6 +172,11 @@ class Settings:
             telegram=TelegramEnv.from_env(env),
             debug=debug_enabled(env),
             web_trust_proxy=env.get("HUBAO_WEB_TRUST_PROXY", "").strip() == "1",
+            policy_dir=(
+                Path(raw_policy).expanduser()
+                if (raw_policy := env.get("HUBAO_POLICY_DIR"))
+                else _POLICY_DIR_IN_DATA_DIR
+            ),
         )
 
     def clock(self) -> dt.date:
