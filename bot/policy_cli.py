@@ -155,12 +155,12 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def _findings(data: dict[str, Any], path: Path) -> tuple[list[str], list[str]]:
-    """The check's errors and warnings; an error is what also stops publishing (a warning,
-    such as working days estimated past the calendar's data, never does)."""
-    found = check_sentences(data)
-    blocking = publish_sentences(data)
-    errors = [s.text for s in found if s in blocking]
-    warnings = [s.text for s in found if s not in blocking]
+    """The check's errors and warnings (a warning, such as working days estimated past the
+    calendar's data, never stops publishing)."""
+    from rules.policy_check import calendar_warnings
+
+    errors = [s.text for s in check_sentences(data)]
+    warnings = [s.text for s in calendar_warnings(data)]
     if not errors:
         try:
             validate(path, data)
