@@ -13,7 +13,7 @@ from faq.match import MAX_QUESTION_CHARS, Matcher, MatchResult, Status, Suggesti
 from faq.normalize import normalize
 from rules.catalog import render
 from rules.context import build_context
-from rules.policy import PolicyYear, policy_years
+from rules.policy import PolicyYear, latest_policy_year, policy_years
 
 
 @dataclass(frozen=True)
@@ -56,9 +56,10 @@ class FaqService:
         return Matcher(self.kb, self.thresholds)
 
     def _kb(self, policy: PolicyYear | None) -> KnowledgeBase:
-        """The knowledge base with ``policy``'s figures (None: the newest year's, as loaded)."""
-        if policy is None:
-            return self.kb
+        """The knowledge base with ``policy``'s figures (None: the newest year's)."""
+        # The newest year now, not when the knowledge base was loaded: years are installed
+        # by the operators and may change after it.
+        policy = policy or latest_policy_year()
         # Keyed by identity: a policy year is an unhashable model, installed once and kept.
         held = self._years.get(id(policy))
         if held is None or held[0] is not policy:
