@@ -10,7 +10,13 @@ import chinese_calendar
 
 from rules.errors import NoPolicyData
 from rules.fmt import cn_date
-from rules.policy import PolicyYear, Series, policy_for_enrollment_date, policy_years
+from rules.policy import (
+    PolicyYear,
+    Series,
+    packaged_years,
+    policy_for_enrollment_date,
+    policy_years,
+)
 from rules.sentence import CatalogLabels, Sentence
 
 ONE_DAY = dt.timedelta(days=1)
@@ -171,3 +177,12 @@ def estimate_notice(start: dt.date, end: dt.date) -> Sentence | None:
     official calendar does not cover it (None when it does)."""
     year = working_days_estimated(start, end)
     return None if year is None else Sentence.of("rules.year.calendar_estimate", year=year)
+
+
+def year_named(policy: PolicyYear) -> Sentence | None:
+    """ "2024年度：", said before an answer's dates when they come from a year the operators
+    installed (a new year or a packaged one replaced), so the handler knows which data
+    answered; None for the packaged years, whose answers read as they always have."""
+    if any(policy is packaged for packaged in packaged_years()):
+        return None
+    return Sentence.of("rules.year.in_force", year=policy.year)

@@ -98,6 +98,7 @@ async def test_a_quote_on_a_date_of_the_new_year_uses_its_prices(installed):
 async def test_coverage_dates_on_a_date_of_the_new_year_come_from_its_data(installed):
     bot, who = engine(MemoryStorage(), dt.date(2024, 7, 10)), key()
     reply = await say(bot, text(who, "7月15号交名单什么时候开始保"))
+    assert "2024年度：2024年7月15日提交" in reply  # the operators' year says which it is
     assert "2024年7月16日" in reply and "2025年6月30日" in reply
 
 
@@ -123,6 +124,8 @@ async def test_knowledge_base_answers_follow_the_year_of_the_conversation(instal
 async def test_2023_dates_are_unchanged_with_a_new_year_installed(installed):
     bot, who = engine(MemoryStorage(), dt.date(2023, 7, 10)), key()
     assert "合计：540元" in await enroll(bot, who)
+    coverage = await say(bot, text(key("u2"), "7月15号交名单什么时候开始保"))
+    assert "2023年7月15日提交" in coverage and "年度：" not in coverage
 
 
 async def test_a_draft_year_is_never_used(draft_only):
@@ -132,6 +135,8 @@ async def test_a_draft_year_is_never_used(draft_only):
     assert "不在已知的保障年度内" in reply
     assert "570" not in reply
     assert NEW_ACCOUNT not in await say(bot, text(key("u2"), "保费交到哪里"))
+    asked = await say(bot, text(key("u3"), "2024年的保费标准是多少"))
+    assert "130" not in asked and "2024" in asked
 
 
 async def test_review_dates_past_the_holiday_calendar_are_marked_as_estimates(far_year):
