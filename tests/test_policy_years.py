@@ -18,7 +18,7 @@ from flows.storage import ConversationKey, MemoryStorage
 from rules.datafile import parse_yaml
 from rules.policy import PolicyYear, install_years, policy_years
 
-from helpers import button, engine, joined, key, roster_upload, text, upload
+from helpers import button, engine, faq_service, joined, key, roster_upload, text, upload
 
 NEW_ACCOUNT = "31602300009990001"
 
@@ -150,3 +150,15 @@ async def test_review_dates_past_the_holiday_calendar_are_marked_as_estimates(fa
 async def test_dates_the_calendar_covers_carry_no_estimate_notice(installed):
     bot, who = engine(MemoryStorage(), dt.date(2024, 7, 10)), key()
     assert "只按周末推算" not in await enroll(bot, who, code="没有")
+
+
+def test_the_knowledge_base_answers_in_the_figures_of_the_year_asked_for(installed):
+    faq = faq_service()
+    new = next(y for y in policy_years() if y.year == 2024)
+    assert NEW_ACCOUNT in faq.ask("保费交到哪里", policy=new).text
+    assert NEW_ACCOUNT not in faq.ask("保费交到哪里", policy=policy_years()[0]).text
+    entry = faq.ask("保费交到哪里").entry
+    assert entry is not None
+    assert NEW_ACCOUNT in faq.answer_entry(entry, new).text
+    # Without a year the newest published one answers: here the installed 2024.
+    assert NEW_ACCOUNT in faq.ask("保费交到哪里").text
