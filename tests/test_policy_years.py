@@ -135,6 +135,8 @@ async def test_a_draft_year_is_never_used(draft_only):
     assert "不在已知的保障年度内" in reply
     assert "570" not in reply
     assert NEW_ACCOUNT not in await say(bot, text(key("u2"), "保费交到哪里"))
+    started = await say(bot, text(key("u4"), "我要参保"))
+    assert "不在已知的保障年度内" in started and "2024年度" not in started
     asked = await say(bot, text(key("u3"), "2024年的保费标准是多少"))
     assert "130" not in asked and "2024" in asked
 
