@@ -18,7 +18,14 @@ from flows.flow import Flow, FlowContext, Invalid, Step, asking, prefill_slots, 
 from flows.messages import Choice, Reply
 from rules.batch import lifecycle
 from rules.catalog import say
-from rules.dates import CoveragePeriod, Mode, coverage_period, submission_for, waiting_periods
+from rules.dates import (
+    CoveragePeriod,
+    Mode,
+    coverage_period,
+    submission_for,
+    waiting_periods,
+    year_named,
+)
 from rules.errors import NoPolicyData
 from rules.fmt import cn_date
 from rules.policy import (
@@ -108,6 +115,8 @@ async def _coverage_answer(ctx: FlowContext) -> list[Reply]:
         "end": cn_date(period.end),
     }
     policy = policy_for_enrollment_date(submitted)
+    if named := year_named(policy):  # a year the operators installed says which it is
+        values["submitted"] = named.text + values["submitted"]
     if period.mode is Mode.CENTRALIZED:
         return [Reply(say("coverage_centralized", policy=policy, **values))]
     tier = policy.price_tier(period.start)

@@ -8,10 +8,16 @@ from enum import StrEnum
 
 import chinese_calendar
 
-from rules.errors import CalendarUnavailable, NoPolicyData
+from rules.errors import NoPolicyData
 from rules.fmt import cn_date
-from rules.policy import PolicyYear, Series, policy_for_enrollment_date, policy_years
-from rules.sentence import CatalogLabels
+from rules.policy import (
+    PolicyYear,
+    Series,
+    packaged_years,
+    policy_for_enrollment_date,
+    policy_years,
+)
+from rules.sentence import CatalogLabels, Sentence
 
 ONE_DAY = dt.timedelta(days=1)
 
@@ -116,12 +122,25 @@ def transfer_deadline(submitted: dt.date, policy: PolicyYear) -> dt.date:
     return submitted + dt.timedelta(days=policy.payment.transfer_within_days)
 
 
+def calendar_covers(day: dt.date) -> bool:
+    """Whether the official holiday calendar (chinesecalendar's data) knows ``day``."""
+    try:
+        chinese_calendar.is_workday(day)
+    except NotImplementedError:
+        return False
+    return True
+
+
 def is_working_day(day: dt.date) -> bool:
-    """China's official calendar, make-up working days included."""
+    """China's official calendar, make-up working days included.
+
+    Past the calendar's data the holidays of that year are not yet announced: the day is
+    then estimated by weekends alone (whoever shows such a date says it is an estimate,
+    see :func:`working_days_estimated`)."""
     try:
         return bool(chinese_calendar.is_workday(day))
     except NotImplementedError:
-        raise CalendarUnavailable("rules.error.no_calendar", year=day.year) from None
+        return day.weekday() < 5
 
 
 def add_working_days(submitted: dt.date, days: int) -> dt.date:
@@ -139,3 +158,31 @@ def add_working_days(submitted: dt.date, days: int) -> dt.date:
         if is_working_day(day):
             remaining -= 1
     return day
+
+
+def working_days_estimated(start: dt.date, end: dt.date) -> int | None:
+    """The first year between ``start`` and ``end`` (both included) whose working days the
+    official calendar does not know, so dates counted over it are weekend-only estimates;
+    None when the calendar covers them all."""
+    for year in range(start.year, end.year + 1):
+        first = max(start, dt.date(year, 1, 1))
+        last = min(end, dt.date(year, 12, 31))
+        if not (calendar_covers(first) and calendar_covers(last)):
+            return year
+    return None
+
+
+def estimate_notice(start: dt.date, end: dt.date) -> Sentence | None:
+    """The notice a date counted in working days from ``start`` to ``end`` needs when the
+    official calendar does not cover it (None when it does)."""
+    year = working_days_estimated(start, end)
+    return None if year is None else Sentence.of("rules.year.calendar_estimate", year=year)
+
+
+def year_named(policy: PolicyYear) -> Sentence | None:
+    """ "2024年度：", said before an answer's dates when they come from a year the operators
+    installed (a new year or a packaged one replaced), so the handler knows which data
+    answered; None for the packaged years, whose answers read as they always have."""
+    if any(policy is packaged for packaged in packaged_years()):
+        return None
+    return Sentence.of("rules.year.in_force", year=policy.year)

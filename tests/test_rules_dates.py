@@ -7,12 +7,15 @@ import pytest
 from rules.dates import (
     Mode,
     add_working_days,
+    calendar_covers,
     coverage_period,
+    estimate_notice,
     mode_on,
     transfer_deadline,
     waiting_periods,
+    working_days_estimated,
 )
-from rules.errors import CalendarUnavailable, NoPolicyData
+from rules.errors import NoPolicyData
 from rules.policy import latest_policy_year
 
 POLICY = latest_policy_year()
@@ -80,6 +83,20 @@ def test_review_completes_after_working_days_counting_make_up_days(submitted, da
     assert add_working_days(submitted, days) == done
 
 
-def test_a_year_the_official_calendar_does_not_cover_is_refused_clearly():
-    with pytest.raises(CalendarUnavailable, match="2027"):
-        add_working_days(dt.date(2026, 12, 31), 1)
+def test_past_the_official_calendar_working_days_are_estimated_by_weekends_with_a_notice():
+    # chinesecalendar's data ends with 2026: 2027's holidays are not announced yet.
+    assert calendar_covers(dt.date(2026, 12, 31))
+    assert not calendar_covers(dt.date(2027, 1, 1))
+    # Thursday 2026-12-31 + 1 working day: Friday 2027-01-01, a holiday nobody announced yet.
+    assert add_working_days(dt.date(2026, 12, 31), 1) == dt.date(2027, 1, 1)
+    # Friday 2027-01-08 + 1: the weekend is skipped, Monday 2027-01-11.
+    assert add_working_days(dt.date(2027, 1, 8), 1) == dt.date(2027, 1, 11)
+    assert working_days_estimated(dt.date(2026, 12, 31), dt.date(2027, 1, 1)) == 2027
+    notice = estimate_notice(dt.date(2026, 12, 31), dt.date(2027, 1, 1))
+    assert notice is not None
+    assert "2027年的法定节假日安排还没有收录" in notice.text and "只按周末推算" in notice.text
+
+
+def test_dates_the_calendar_covers_need_no_notice():
+    assert working_days_estimated(dt.date(2023, 6, 19), dt.date(2024, 2, 19)) is None
+    assert estimate_notice(dt.date(2026, 12, 1), dt.date(2026, 12, 31)) is None

@@ -19,6 +19,8 @@ from flows.flow import Flow, FlowContext, Step
 from flows.messages import Choice, Incoming, Reply
 from flows.storage import ConversationState, Outcome, Storage, Turn
 from rules.catalog import say_on
+from rules.errors import NoPolicyData
+from rules.policy import PolicyYear, policy_for_enrollment_date
 
 if TYPE_CHECKING:
     from flows.vault import Vault
@@ -74,12 +76,21 @@ class EngineBase:
         today (the newest year where the data has none for today)."""
         return say_on(self.today(), key, **values)
 
+    def _policy(self) -> PolicyYear | None:
+        """The policy year a unit enrolls into today, whose figures answers use; None (the
+        newest year) where the data has none for today."""
+        try:
+            return policy_for_enrollment_date(self.today())
+        except NoPolicyData:
+            return None
+
     def _ask(self, text: str) -> Answer:
         """Entries and intents ranked together; when neither is sure, the entries alone may
         be (a flow's request close behind must not turn a known answer into a choice)."""
-        answer = self.faq.ask(text, intents=True)
+        policy = self._policy()
+        answer = self.faq.ask(text, intents=True, policy=policy)
         if answer.status != "answer":
-            entries_only = self.faq.ask(text)
+            entries_only = self.faq.ask(text, policy=policy)
             if entries_only.status == "answer":
                 return entries_only
         return answer

@@ -26,7 +26,7 @@ class Commands(Understanding):
             return await self._start(turn, intent, ctx, text="")
         if kind == "faq" and arg in self.faq.kb.by_id:
             turn.count("answer")
-            answer = self.faq.answer_entry(arg)
+            answer = self.faq.answer_entry(arg, self._policy())
             replies = [Reply(answer.body or answer.text, tuple(
                 Choice(s.question, f"faq:{s.entry}") for s in answer.suggestions))]  # fmt: skip
             return replies + self._pending_prompt(turn, ctx, again=True)

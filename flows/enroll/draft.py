@@ -20,8 +20,7 @@ from flows.messages import Choice
 from flows.storage import PersonClaim
 from flows.vault import Vault
 from rules.catalog import say
-from rules.dates import Mode, add_working_days, coverage_period, mode_on
-from rules.errors import CalendarUnavailable
+from rules.dates import Mode, add_working_days, coverage_period, estimate_notice, mode_on
 from rules.fmt import cn_date
 from rules.people import Category
 from rules.policy import PolicyYear, Series, policy_for_enrollment_date
@@ -157,12 +156,19 @@ def answered(slot: str, value: str) -> Callable[[FlowContext], bool]:
     return holds
 
 
-def working_day(start: dt.date, days: int) -> str | None:
-    """The date a review of ``days`` working days ends, or None without a calendar."""
-    try:
-        return cn_date(add_working_days(start, days))
-    except CalendarUnavailable:
-        return None
+def working_day(start: dt.date, days: int) -> str:
+    """The date a review of ``days`` working days ends (an estimate past the official
+    calendar's data: whoever shows it appends :func:`estimated`)."""
+    return cn_date(add_working_days(start, days))
+
+
+def estimated(text: str, start: dt.date, days: int) -> str:
+    """``text`` showing a date ``days`` working days after ``start``, with the notice that
+    it is an estimate counting weekends only when the official calendar lacks that year."""
+    notice = estimate_notice(start, add_working_days(start, days))
+    if notice is None:
+        return text
+    return text.rstrip("\n") + ("\n" if "\n" in text.strip() else "") + notice.text
 
 
 _TOPIC = re.compile(

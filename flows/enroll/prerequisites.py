@@ -22,6 +22,7 @@ from flows.enroll.draft import (
     answer_extractor,
     answered,
     buttons,
+    estimated,
     policy_of,
     working_day,
 )
@@ -140,15 +141,12 @@ async def _account_help(ctx: FlowContext) -> list[Reply]:
     if ctx.slots[ACCOUNT] == "no":
         return [Reply(ctx.say("enroll_account_no_help"))]
     review = policy_of(ctx).review_working_days
-    return [
-        Reply(
-            ctx.say(
-                "enroll_account_forgot_help",
-                ready_from=working_day(ctx.today, review.account_recovery_min),
-                ready_to=working_day(ctx.today, review.account_recovery_max),
-            )
-        )
-    ]
+    text = ctx.say(
+        "enroll_account_forgot_help",
+        ready_from=working_day(ctx.today, review.account_recovery_min),
+        ready_to=working_day(ctx.today, review.account_recovery_max),
+    )
+    return [Reply(estimated(text, ctx.today, review.account_recovery_max))]
 
 
 def _ask_code(ctx: FlowContext) -> Reply:
@@ -164,7 +162,8 @@ async def _code_help(ctx: FlowContext) -> list[Reply]:
     if ctx.slots[CODE] == "forgot":
         return [Reply(ctx.say("enroll_code_forgot_help"))]
     days = policy_of(ctx).review_working_days.enrollment_code
-    return [Reply(ctx.say("enroll_code_no_help", ready=working_day(ctx.today, days)))]
+    text = ctx.say("enroll_code_no_help", ready=working_day(ctx.today, days))
+    return [Reply(estimated(text, ctx.today, days))]
 
 
 def _ask_operator(ctx: FlowContext) -> Reply:

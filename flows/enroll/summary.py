@@ -17,6 +17,7 @@ from flows.enroll.draft import (
     SUMMARY_FILE,
     UNIT,
     counts_of,
+    estimated,
     fixed_plans_of,
     mode_of,
     people_of,
@@ -145,7 +146,8 @@ def _checklist(ctx: FlowContext, quote: UnitQuote, deadline: str) -> list[str]:
     steps_.append(ctx.say("enroll_step_login"))
     if ctx.slots.get(CODE) == "no":
         ready = working_day(ctx.today, review.enrollment_code)
-        steps_.append(ctx.say("enroll_step_code", ready=ready))
+        step = ctx.say("enroll_step_code", ready=ready)
+        steps_.append(estimated(step, ctx.today, review.enrollment_code))
     if ctx.slots.get(OPERATOR) != "yes" and not ctx.slots.get(JOINED):
         steps_.append(ctx.say("enroll_step_operator"))
     entry = ctx.say("enroll.platform_entry", centralized=mode_of(ctx) is Mode.CENTRALIZED)
@@ -167,10 +169,11 @@ def _checklist(ctx: FlowContext, quote: UnitQuote, deadline: str) -> list[str]:
                 else ctx.say("enroll_supporting_only")
             )
         ready = working_day(submitted, review.attachments)
-        steps_.append(
-            ctx.say("enroll_step_attachments", names=names, review=label["attachment_review"],
-                ready=ready, submit=cn_date(submitted), plan_selection=label["plan_selection"])
+        step = ctx.say(
+            "enroll_step_attachments", names=names, review=label["attachment_review"],
+            ready=ready, submit=cn_date(submitted), plan_selection=label["plan_selection"],
         )  # fmt: skip
+        steps_.append(estimated(step, submitted, review.attachments))
     fixed = fixed_plans_of(ctx)
     if not fixed:
         if not attachments:
@@ -184,11 +187,10 @@ def _checklist(ctx: FlowContext, quote: UnitQuote, deadline: str) -> list[str]:
             ctx.say("enroll_step_fixed_plans", plans="、".join(fixed), total=yuan(quote.total),
                 voucher_pending=label["voucher_pending"])
         )  # fmt: skip
-    steps_.append(
-        ctx.say("enroll_step_pay", total=yuan(quote.total), deadline=deadline,
-            voucher_review=label["voucher_review"], submit=cn_date(submitted),
-            ready=working_day(submitted, review.voucher))
-    )  # fmt: skip
+    step = ctx.say("enroll_step_pay", total=yuan(quote.total), deadline=deadline,
+        voucher_review=label["voucher_review"], submit=cn_date(submitted),
+        ready=working_day(submitted, review.voucher))  # fmt: skip
+    steps_.append(estimated(step, submitted, review.voucher))
     steps_.append(ctx.say("enroll_step_done", enrolled=label["enrolled"]))
     return steps_
 
