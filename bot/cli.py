@@ -42,10 +42,13 @@ from flows.engine import Engine
 from flows.quote_text import quote_json, render_quote
 from flows.storage import ConversationKey
 from rules.catalog import say
-from rules.errors import HubaoError, InvalidInput, NoPolicyData, RulesError
+from rules.errors import HubaoError, InvalidInput, RulesError
 from rules.people import Category
 from rules.plans import parse_plan_codes
-from rules.policy import PolicyYear, latest_policy_year, policy_for_enrollment_date
+from rules.policy import (
+    latest_policy_year,
+    policy_in_force,
+)
 from rules.premium import SelectionRefused, quote_unit
 
 __all__ = ["EXIT_USAGE", "CliError", "build_parser", "main", "run"]
@@ -98,10 +101,8 @@ HOTLINE_KEY = ConversationKey("cli", "hotline", "hotline")
 async def _ask_all(app: App, questions: list[str]) -> list[Answer]:
     """Answer through the storage port, so fallbacks are recorded for `faq misses`."""
     answers = []
-    try:  # the figures of the year in force on the clock's day (HUBAO_TODAY in tests)
-        policy: PolicyYear | None = policy_for_enrollment_date(app.settings.clock())
-    except NoPolicyData:
-        policy = None  # a day without a year: the newest year's figures, as before
+    # The figures of the year in force on the clock's day (HUBAO_TODAY in tests).
+    policy = policy_in_force(app.settings.clock())
     async with app.storage.turn(HOTLINE_KEY, None) as turn:
         now = dt.datetime.now(dt.UTC)
         for question in questions:

@@ -34,6 +34,7 @@ from rules.policy import (
     Series,
     latest_policy_year,
     policy_for_enrollment_date,
+    policy_in_force,
 )
 
 # --- coverage and waiting periods ------------------------------------------------------
@@ -204,7 +205,7 @@ def status_guide(status: str, ctx: FlowContext) -> Reply:
             lc.statuses[s].label for s in (t.to, t.alt) if s is not None and s != status
         )
         actions.append({"label": action.label, "how": action.how, "leads": leads})
-    review = latest_policy_year().review_working_days
+    review = (policy_in_force(ctx.today) or latest_policy_year()).review_working_days
     wait_days = getattr(review, info.waits_for) if info.waits_for else None
     text = ctx.say(
         "status_guide", label=info.label, meaning=info.meaning, actions=actions,

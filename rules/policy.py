@@ -249,3 +249,12 @@ def policy_for_enrollment_date(day: dt.date) -> PolicyYear:
         if year.windows.centralized.open <= day <= year.coverage.end:
             return year
     return policy_for_coverage_date(day)
+
+
+def policy_in_force(day: dt.date) -> PolicyYear | None:
+    """The year a unit acting on ``day`` enrolls into, whose figures answers use; None where
+    the data has no year for ``day`` (callers then use the newest year's figures)."""
+    try:
+        return policy_for_enrollment_date(day)
+    except NoPolicyData:
+        return None

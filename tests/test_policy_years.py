@@ -164,3 +164,18 @@ def test_the_knowledge_base_answers_in_the_figures_of_the_year_asked_for(install
     assert NEW_ACCOUNT in faq.answer_entry(entry, new).text
     # Without a year the newest published one answers: here the installed 2024.
     assert NEW_ACCOUNT in faq.ask("保费交到哪里").text
+
+
+async def test_the_hotline_console_reads_out_the_account_of_the_year_in_force(installed, tmp_path):
+    from bot.web.console import search
+    from bot.web.context import CONTEXT
+
+    from web_app import web_client
+
+    accounts = {}
+    for day in (dt.date(2023, 7, 10), dt.date(2024, 7, 10)):
+        async with web_client(tmp_path, today=day) as client:
+            found = search(client.server.app[CONTEXT], "保费汇到哪个账户")
+        accounts[day.year] = NEW_ACCOUNT in found[0].answer
+    # A caller enrolling in 2023 still hears 2023's account, though 2024 is the newest year.
+    assert accounts == {2023: False, 2024: True}

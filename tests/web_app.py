@@ -23,7 +23,8 @@ TODAY = dt.date(2023, 7, 10)
 
 
 def web_settings(tmp_path: Path, **changes: Any) -> Settings:
-    return Settings(data_dir=tmp_path, db_url="memory", today=TODAY, secret_key=SECRET, **changes)
+    values: dict[str, Any] = {"today": TODAY, "secret_key": SECRET, **changes}
+    return Settings(data_dir=tmp_path, db_url="memory", **values)
 
 
 @asynccontextmanager

@@ -20,6 +20,7 @@ from faq.export import Format, export
 from faq.match import MAX_QUESTION_CHARS
 from faq.misses import group_misses, newest_first
 from flows.keys import SHANGHAI
+from rules.policy import policy_in_force
 from rules.privacy import mask_personal_data
 
 RESULTS = 5
@@ -77,9 +78,10 @@ class Result:
 def search(ctx: WebContext, query: str) -> list[Result]:
     """The best entries for a caller's question, as the hotline reads them out."""
     faq = ctx.app.faq
+    policy = policy_in_force(ctx.app.settings.clock())  # the year callers enroll into today
     found = []
     for entry, score in faq.matcher.rank(query, limit=RESULTS):
-        answer = faq.answer_entry(entry.id)
+        answer = faq.answer_entry(entry.id, policy=policy)
         related = tuple(faq.kb.by_id[r].question for r in entry.related if r in faq.kb.by_id)
         # The answer alone: its related questions are listed beside it, not copied with it.
         found.append(

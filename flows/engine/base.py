@@ -19,8 +19,7 @@ from flows.flow import Flow, FlowContext, Step
 from flows.messages import Choice, Incoming, Reply
 from flows.storage import ConversationState, Outcome, Storage, Turn
 from rules.catalog import say_on
-from rules.errors import NoPolicyData
-from rules.policy import PolicyYear, policy_for_enrollment_date
+from rules.policy import PolicyYear, policy_in_force
 
 if TYPE_CHECKING:
     from flows.vault import Vault
@@ -79,10 +78,7 @@ class EngineBase:
     def _policy(self) -> PolicyYear | None:
         """The policy year a unit enrolls into today, whose figures answers use; None (the
         newest year) where the data has none for today."""
-        try:
-            return policy_for_enrollment_date(self.today())
-        except NoPolicyData:
-            return None
+        return policy_in_force(self.today())
 
     def _ask(self, text: str) -> Answer:
         """Entries and intents ranked together; when neither is sure, the entries alone may
