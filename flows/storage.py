@@ -194,15 +194,10 @@ class Storage(ABC):
         """One ``DayFigures`` per Shanghai day from ``first`` to ``last`` (inclusive), days
         without turns included as zeros."""
 
-    @property
-    @abstractmethod
-    def outbox(self) -> Outbox:
-        """Files sent, for channels that hand out download links."""
-
-    @property
-    @abstractmethod
-    def staff(self) -> StaffStore:
-        """The console's accounts, sessions and failed logins."""
+    outbox: Outbox
+    """Files sent, for channels that hand out download links (set by each backend)."""
+    staff: StaffStore
+    """The console's accounts, sessions and failed logins (set by each backend)."""
 
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
@@ -221,7 +216,8 @@ class MemoryStorage(Storage):
         self._locks: dict[ConversationKey, asyncio.Lock] = {}
         self._outcomes: list[tuple[dt.datetime, ConversationKey, tuple[Outcome, ...]]] = []
         self._outbox = MemoryOutbox()
-        self._staff = MemoryStaffStore()
+        self.outbox = self._outbox
+        self.staff = MemoryStaffStore()
 
     @asynccontextmanager
     async def _turn(self, key: ConversationKey, message_id: str | None) -> AsyncIterator[Turn]:
@@ -299,14 +295,6 @@ class MemoryStorage(Storage):
         return [
             day_figures(day, [(k, o) for d, k, o in rows if d == day]) for day in days(first, last)
         ]
-
-    @property
-    def outbox(self) -> Outbox:
-        return self._outbox
-
-    @property
-    def staff(self) -> StaffStore:
-        return self._staff
 
 
 def days(first: dt.date, last: dt.date) -> list[dt.date]:

@@ -19,8 +19,6 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from faq.misses import Miss
-from flows.outbox import Outbox
-from flows.staff import StaffStore
 from flows.storage import (
     ConversationKey,
     ConversationState,
@@ -99,8 +97,8 @@ class SqlStorage(Storage):
         self._writer: AbstractAsyncContextManager[Any] = (
             asyncio.Lock() if self._sqlite else contextlib.nullcontext()
         )
-        self._outbox = SqlOutbox(self._engine, self._write)
-        self._staff = SqlStaffStore(self._engine, self._write)
+        self.outbox = SqlOutbox(self._engine, self._write)
+        self.staff = SqlStaffStore(self._engine, self._write)
 
     @property
     def engine(self) -> AsyncEngine:
@@ -363,14 +361,6 @@ class SqlStorage(Storage):
     async def figures(self, first: dt.date, last: dt.date) -> list[DayFigures]:
         async with self._engine.connect() as conn:
             return await read_figures(conn, first, last)
-
-    @property
-    def outbox(self) -> Outbox:
-        return self._outbox
-
-    @property
-    def staff(self) -> StaffStore:
-        return self._staff
 
     async def close(self) -> None:
         await self._engine.dispose()
