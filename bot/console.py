@@ -38,6 +38,12 @@ def _shown(match: re.Match[str]) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
+def display_width(text: str) -> int:
+    """Columns ``text`` takes on a screen (a terminal, a phone's button row): Chinese
+    characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
 def visible(text: str) -> str:
     """``text`` safe to print on a terminal: control characters shown as ``\\x1b`` and so on,
     so an escape sequence in a file name or a cell is seen, never obeyed."""

@@ -13,14 +13,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import re
-import unicodedata
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from bot.cli_io import CliError, print_error
-from bot.console import visible
+from bot.console import display_width, visible
 from bot.policy_files import (
     PolicyFileError,
     check_sentences,
@@ -102,21 +101,16 @@ def _packaged_text(year: int) -> str | None:
 # --- tables ----------------------------------------------------------------------------------
 
 
-def _width(text: str) -> int:
-    """Columns ``text`` takes on a terminal: Chinese characters take two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
 def table(rows: Sequence[Sequence[str]], head: Sequence[str] | None = None) -> str:
     """Rows aligned in columns (two spaces apart), a rule under the heading."""
     lines = [list(head)] if head else []
     lines += [[" ".join(str(cell).split()) for cell in row] for row in rows]
     if not lines:
         return ""
-    widths = [max(_width(line[i]) for line in lines) for i in range(len(lines[0]))]
+    widths = [max(display_width(line[i]) for line in lines) for i in range(len(lines[0]))]
 
     def shown(line: list[str]) -> str:
-        cells = [c + " " * (w - _width(c)) for c, w in zip(line, widths, strict=True)]
+        cells = [c + " " * (w - display_width(c)) for c, w in zip(line, widths, strict=True)]
         return "  ".join(cells).rstrip()
 
     out = [shown(line) for line in lines]

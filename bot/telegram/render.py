@@ -6,9 +6,9 @@ button values that fit Telegram's 64 bytes.
 from __future__ import annotations
 
 import html
-import unicodedata
 from collections.abc import Sequence
 
+from bot.console import display_width
 from bot.telegram.api import Button, DocumentOut, Outgoing, TextOut
 from flows.messages import Reply
 from rules.catalog import say
@@ -73,17 +73,13 @@ ROW_WIDTH = 24
 ROW_BUTTONS = 4
 
 
-def _width(label: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in label)
-
-
 def keyboard_rows(buttons: Sequence[Button]) -> list[tuple[Button, ...]]:
     """Short labels side by side ("A0", "A0+A1", ...), long ones on a row of their own, in
     order; a row never holds more than fits on a phone's screen."""
     rows: list[list[Button]] = []
     width = 0
     for button in buttons:
-        need = _width(button.label) + 2  # the button's own padding
+        need = display_width(button.label) + 2  # the button's own padding
         if rows and len(rows[-1]) < ROW_BUTTONS and width + need <= ROW_WIDTH:
             rows[-1].append(button)
             width += need
