@@ -9,7 +9,6 @@ raised with a key of the text catalog and its values (``key``, ``values``); thei
     HubaoError
     └── RulesError
         ├── NoPolicyData        a date outside every known policy year
-        ├── CalendarUnavailable the official working-day calendar has no data for a date
         ├── InvalidInput        a value that cannot be read (a date, a plan code, ...)
         └── SelectionRefused    plan codes the rules refuse (``rules.premium``)
 """
@@ -44,10 +43,6 @@ class RulesError(HubaoError):
 
 class NoPolicyData(RulesError):
     code = "no_policy_data"
-
-
-class CalendarUnavailable(RulesError):
-    code = "calendar_unavailable"
 
 
 class InvalidInput(RulesError):

@@ -53,7 +53,7 @@ class Engine(Commands):
                 offered = [c for r in replies for c in r.choices]
                 turn.state.choices = [{"label": c.label, "value": c.value} for c in offered]
         except RulesError as exc:
-            # A fact the rules lack (no policy data for a draft's date, no calendar): said
+            # A fact the rules lack (no policy data for a draft's date): said
             # as the rules word it, and the turn rolled back so nothing half-done is kept.
             return [Reply(f"{exc.message}\n{self._say('rules_gap')}")]
         if forget:
